@@ -3,7 +3,7 @@
 PKGS     := lua5.4 lua5.4-cjson libmicrohttpd sqlite3 libargon2 libjwt openssl
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -pthread \
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -pthread \
             $(shell pkg-config --cflags $(PKGS))
 LDLIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Export the Lua API from the binary so busted's C modules (lfs, system) resolve.

@@ -1,0 +1,54 @@
+/* config.h -- the process configuration, read once from the environment at start
+ * (config_load) and read-only afterwards. Lua sees it as `core.config`. */
+#ifndef ITCLOUD_CONFIG_H
+#define ITCLOUD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *app_env;           /* dev | test | prod */
+    const char *host;
+    long port;
+    const char *data_dir;
+    const char *database_url;      /* sqlite:PATH (PostgreSQL later) */
+    const char *jwt_issuer;
+    const char *jwt_audience;
+    long jwt_access_ttl_seconds;
+    long jwt_refresh_ttl_seconds;
+    const char *cors_origins;      /* comma-separated allowed Origins */
+    const char *log_level;
+    long http_threads;
+    long max_json_body_bytes;
+    long max_connections;
+    long max_connections_per_ip;
+    long header_timeout_seconds;   /* absolute deadline for the request head */
+    long body_timeout_seconds;     /* absolute deadline for a request body */
+    long idle_timeout_seconds;     /* keep-alive inactivity */
+    long lua_memory_limit_bytes;
+    long lua_instruction_limit;
+    long argon2_max_concurrency;
+    bool auto_migrate;
+    bool cookie_secure;
+    const char *static_dir;
+    const char *lua_dir;
+    const char *config_dir;
+    const char *migrations_dir;
+    const char *trusted_proxies;   /* comma-separated peer IPs allowed to set X-Forwarded-For */
+    long shutdown_grace_seconds;
+} config;
+
+extern config cfg;
+
+/* Reads and validates every variable. On a bad value writes a message naming the
+ * variable to `err` and returns -1. */
+int config_load(char *err, size_t errlen);
+
+/* Resolves the server secret: JWT_SECRET, or in dev/test a random one kept in
+ * DATA_DIR/jwt_secret. Returns -1 with a message when none is usable. */
+int config_load_secret(char *err, size_t errlen);
+
+/* The SQLite file named by DATABASE_URL, or NULL when it names another engine. */
+const char *config_sqlite_path(void);
+
+#endif

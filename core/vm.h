@@ -1,0 +1,42 @@
+/* vm.h -- the Lua VMs: sandboxed ones that serve requests (one per HTTP thread,
+ * rebuilt after a reload) and the unsandboxed one of `itcloud run`. */
+#ifndef ITCLOUD_VM_H
+#define ITCLOUD_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core.h"
+
+typedef struct vm vm;
+
+/* Builds a sandboxed VM and loads the app (lua/app.lua, which loads the routes and
+ * config/policy.lua). Returns NULL with a message when anything fails to load. */
+vm *vm_create_app(char *err, size_t errlen);
+
+/* Builds the VM of `itcloud run`: all standard libraries, `core`, and package.path
+ * reaching lua/ and spec/. */
+lua_State *vm_create_runner(void);
+
+void vm_destroy(vm *v);
+lua_State *vm_lua(vm *v);
+
+/* Calls the app's handle(req) with the request table on top of the stack, under the
+ * per-request instruction budget. Returns 0 leaving status, body, headers on the
+ * stack, or -1 after logging the error and traceback (stack restored). */
+int vm_dispatch(vm *v);
+
+/* The VM for the calling HTTP thread, rebuilt when a reload has been published.
+ * A rebuild that fails keeps the previous VM. NULL only if no VM ever loaded.
+ * The VM is freed when the thread exits. */
+vm *vm_for_thread(void);
+
+/* Checks that the app loads in a fresh VM and, if so, publishes a new generation
+ * so every thread rebuilds before its next request. Returns 0, or -1 (logged, old
+ * code keeps serving). */
+int vm_reload(void);
+
+/* Starts a thread that watches lua/ and config/ with inotify and reloads on change. */
+int vm_watch_sources(void);
+
+#endif

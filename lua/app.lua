@@ -1,0 +1,128 @@
+--- The application: the route table, and handle(req), which every API request goes
+-- through: routing, CORS, authentication, input validation, then the route's handler.
+local json = require("core.json")
+local log = require("core.log")
+local errors = require("domain.errors")
+local http = require("api.http")
+local openapi = require("api.openapi")
+local respond = require("api.respond")
+local router = require("api.router")
+local schema = require("api.schema")
+local auth_service = require("services.auth")
+
+local M = {}
+
+local ROUTE_MODULES = { "api.health", "api.v1.auth" }
+
+local routes = {}
+for _, name in ipairs(ROUTE_MODULES) do
+  for _, route in ipairs(require(name)) do
+    routes[#routes + 1] = route
+  end
+end
+
+local compiled = router.compile(routes)
+local openapi_json = json.encode(openapi.document(routes, {
+  title = "itcloud API",
+  version = "1",
+  description = "Photos and videos, self-hosted.",
+}))
+
+--- The routes, for tools and specs.
+M.routes = routes
+
+local function preflight(req)
+  local cors = http.cors_headers(req)
+  if not cors then
+    return respond.error(errors.forbidden("origin_not_allowed", "origin not allowed"))
+  end
+  cors["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+  cors["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Requested-With"
+  cors["Access-Control-Max-Age"] = "600"
+  return respond.empty(204, cors)
+end
+
+-- Authenticates per the route's `auth`; returns an error response on failure.
+local function authenticate(route, req)
+  if route.auth == "user" then
+    local token = http.bearer_token(req)
+    if not token then
+      return respond.error(errors.unauthorized("authentication required"))
+    end
+    local user, err = auth_service.authenticate(token)
+    if not user then
+      return respond.error(err)
+    end
+    req.user = user
+  elseif route.auth == "refresh_cookie" and not http.csrf_ok(req) then
+    return respond.error(errors.forbidden("csrf_failed",
+      "this call needs an allowed Origin and the X-Requested-With header"))
+  end
+  return nil
+end
+
+-- Decodes and validates the body and query; fills req.input and req.args.
+local function validate_input(route, req)
+  if route.body then
+    local content_type = req.headers["content-type"] or ""
+    if not content_type:lower():match("^application/json%s*[;]?") then
+      return respond.error(errors.new("unsupported_media_type", "send application/json"))
+    end
+    local decoded, err = json.decode(req.body or "")
+    if decoded == nil then
+      log.debug("invalid json body", { mod = "app", err = err })
+      return respond.error(errors.new("invalid_json", "the body is not valid JSON"))
+    end
+    local input, verr = schema.validate(route.body, decoded, { null = json.null })
+    if verr then
+      return respond.error(errors.validation(verr.field, verr.message))
+    end
+    req.input = input
+  elseif req.body and #req.body > 0 then
+    return respond.error(errors.new("bad_request", "this call takes no body"))
+  end
+  local args, qerr = schema.validate(route.query or schema.object({}), req.query,
+    { from_query = true })
+  if qerr then
+    return respond.error(errors.validation(qerr.field, qerr.message))
+  end
+  req.args = args or {}
+  return nil
+end
+
+--- Serve one request.
+-- @param req { method, path, headers, query, body?, remote_addr, request_id, ctx }
+-- @return status, body, headers
+function M.handle(req)
+  if req.path == "/api/v1/openapi.json" and (req.method == "GET" or req.method == "HEAD") then
+    return 200, openapi_json, { ["Content-Type"] = "application/json", ["Cache-Control"] = "no-cache" }
+  end
+  if req.method == "OPTIONS" then
+    return preflight(req)
+  end
+  local route, params, allowed = router.match(compiled, req.method, req.path)
+  if not route then
+    if params == "method_not_allowed" then
+      return respond.error(errors.new("method_not_allowed", "method not allowed"),
+        { Allow = allowed })
+    end
+    return respond.error(errors.not_found("route"))
+  end
+  req.params = params
+  local status, body, headers = authenticate(route, req)
+  if not status then
+    status, body, headers = validate_input(route, req)
+  end
+  if not status then
+    status, body, headers = route.handler(req)
+  end
+  local cors = http.cors_headers(req)
+  if cors then
+    for name, value in pairs(cors) do
+      headers[name] = value
+    end
+  end
+  return status, body, headers
+end
+
+return M

@@ -1,0 +1,41 @@
+--- SQL for the auth_throttle counters (failed attempts per key).
+local db = require("core.db")
+
+local M = {}
+
+--- The counter of a key.
+-- @return { failures, window_started_at, last_failure_at } | nil when absent | nil, err
+function M.find(key)
+  local rows, err = db.query("SELECT failures, window_started_at, last_failure_at"
+    .. " FROM auth_throttle WHERE key = ?", key)
+  if not rows then
+    return nil, err
+  end
+  return rows[1]
+end
+
+--- Store a counter.
+-- @return true | nil, err
+function M.save(key, counter)
+  local ok, err = db.exec("INSERT INTO auth_throttle (key, failures, window_started_at,"
+    .. " last_failure_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+    .. " failures = excluded.failures, window_started_at = excluded.window_started_at,"
+    .. " last_failure_at = excluded.last_failure_at",
+    key, counter.failures, counter.window_started_at, counter.last_failure_at)
+  if not ok then
+    return nil, err
+  end
+  return true
+end
+
+--- Forget a key's failures.
+-- @return true | nil, err
+function M.clear(key)
+  local ok, err = db.exec("DELETE FROM auth_throttle WHERE key = ?", key)
+  if not ok then
+    return nil, err
+  end
+  return true
+end
+
+return M
