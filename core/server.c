@@ -440,14 +440,6 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
             return queue_error(c, rs, 400, "bad_request", problem);
         /* the head has arrived: now the body has its own deadline */
         set_deadline(fd, monotonic_ms() + cfg.body_timeout_seconds * 1000);
-        if (!strcmp(url, "/healthz")) {
-            static const char ok[] = "{\"status\":\"ok\"}";
-            struct MHD_Response *r =
-                MHD_create_response_from_buffer(sizeof(ok) - 1, (void *)ok, MHD_RESPMEM_PERSISTENT);
-            MHD_add_response_header(r, "Content-Type", "application/json");
-            MHD_add_response_header(r, "Cache-Control", "no-store");
-            return queue(c, rs, 200, r);
-        }
         if (rs->is_api) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
             if (cl) {
@@ -484,14 +476,23 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
                 rs->body_len += n;
             }
         }
+        /* past the cap the rest is read and dropped (memory stays flat, the body
+         * deadline bounds the time), so the client can still read the 413: closing
+         * while it sends would reset the connection and lose the answer */
         *upload_data_size = 0;
-        if (rs->body_too_large)
-            return queue_error(c, rs, 413, "payload_too_large", "the request body is too large");
         return MHD_YES;
     }
     set_deadline(connection_fd(c), 0);   /* the whole request is in */
     if (rs->body_too_large)
         return queue_error(c, rs, 413, "payload_too_large", "the request body is too large");
+    if (!strcmp(url, "/healthz")) {
+        static const char ok[] = "{\"status\":\"ok\"}";
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof(ok) - 1, (void *)ok, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        return queue(c, rs, 200, r);
+    }
     if (rs->is_api)
         return dispatch_to_lua(c, rs, method, url);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

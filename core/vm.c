@@ -24,15 +24,34 @@
 
 #define HOOK_EVERY 10000   /* instructions between budget checks */
 
+/* One file of a source snapshot: its path as `require` builds it, and its text. */
+typedef struct {
+    char *path;
+    char *text;
+    size_t len;
+} source_file;
+
+/* Every .lua file under LUA_DIR and CONFIG_DIR, read at one moment. VMs load from a
+ * snapshot, never from disk, so all threads run exactly the code a reload checked,
+ * even if the files change again before a thread rebuilds. Shared, refcounted. */
+typedef struct {
+    atomic_int refs;
+    unsigned generation;
+    int count, cap;
+    source_file *files;
+} source_set;
+
 struct vm {
     lua_State *L;
-    unsigned generation;
+    source_set *sources;
     size_t mem_used, mem_limit;
     long long instructions_left;
     int handle_ref;        /* registry ref to app.handle */
 };
 
-static atomic_uint current_generation = 1;
+static source_set *published;   /* the snapshot new VMs load; guarded by published_lock */
+static pthread_mutex_t published_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint published_generation;   /* written under published_lock */
 static __thread vm *thread_vm;
 static pthread_key_t thread_vm_key;   /* its destructor frees a thread's VM at exit */
 static pthread_once_t thread_vm_key_once = PTHREAD_ONCE_INIT;
@@ -115,17 +134,84 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-/* Loads a source file as text only (never bytecode). [-0, +1] chunk or error message */
-static int load_source(lua_State *L, const char *path, const char *chunkname) {
-    size_t len;
-    char *src = read_file(path, &len);
-    if (!src) {
-        lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
-        return LUA_ERRFILE;
+static void source_set_release(source_set *set) {
+    if (!set || atomic_fetch_sub(&set->refs, 1) != 1)
+        return;
+    for (int i = 0; i < set->count; i++) {
+        free(set->files[i].path);
+        free(set->files[i].text);
     }
-    int rc = luaL_loadbufferx(L, src, len, chunkname, "t");
-    free(src);
+    free(set->files);
+    free(set);
+}
+
+/* Adds every .lua file under dir (recursively) to set. Returns -1 on a read error. */
+static int snapshot_tree(source_set *set, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;   /* a missing folder simply has no modules */
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = snapshot_tree(set, path);
+            continue;
+        }
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".lua") != 0)
+            continue;
+        if (set->count == set->cap) {
+            int cap = set->cap ? set->cap * 2 : 64;
+            source_file *grown = realloc(set->files, (size_t)cap * sizeof(*grown));
+            if (!grown) {
+                rc = -1;
+                break;
+            }
+            set->files = grown;
+            set->cap = cap;
+        }
+        source_file *f = &set->files[set->count];
+        f->text = read_file(path, &f->len);
+        f->path = strdup(path);
+        if (!f->text || !f->path) {
+            free(f->text);
+            free(f->path);
+            rc = -1;
+            break;
+        }
+        set->count++;
+    }
+    closedir(d);
     return rc;
+}
+
+/* Reads LUA_DIR and CONFIG_DIR into a new snapshot (one reference held). */
+static source_set *snapshot_sources(char *err, size_t errlen) {
+    source_set *set = calloc(1, sizeof(*set));
+    if (!set || snapshot_tree(set, cfg.lua_dir) != 0 || snapshot_tree(set, cfg.config_dir) != 0) {
+        snprintf(err, errlen, "cannot read the Lua sources: %s", strerror(errno));
+        if (set) {
+            atomic_store(&set->refs, 1);
+            source_set_release(set);
+        }
+        return NULL;
+    }
+    atomic_store(&set->refs, 1);
+    return set;
+}
+
+static const source_file *find_source(const source_set *set, const char *path) {
+    for (int i = 0; i < set->count; i++)
+        if (!strcmp(set->files[i].path, path))
+            return &set->files[i];
+    return NULL;
 }
 
 /* require(name) for the sandbox: "core.x" -> core.x; "config.x" -> CONFIG_DIR/x.lua;
@@ -157,12 +243,18 @@ static int sandbox_require(lua_State *L) {
     for (char *p = rel; *p; p++)
         if (*p == '.')
             *p = '/';
+    vm *v;
+    lua_getallocf(L, (void **)&v);
     snprintf(path, sizeof(path), "%s/%s.lua", base, rel);
-    struct stat st;
-    if (stat(path, &st) != 0)
+    const source_file *file = find_source(v->sources, path);
+    if (!file) {
         snprintf(path, sizeof(path), "%s/%s/init.lua", base, rel);
+        file = find_source(v->sources, path);
+    }
+    if (!file)
+        return luaL_error(L, "module '%s' not found", name);
     snprintf(chunk, sizeof(chunk), "@%s", path);
-    if (load_source(L, path, chunk) != LUA_OK)
+    if (luaL_loadbufferx(L, file->text, file->len, chunk, "t") != LUA_OK)
         return luaL_error(L, "module '%s': %s", name, lua_tostring(L, -1));
     lua_pushstring(L, name);
     lua_call(L, 1, 1);
@@ -223,18 +315,20 @@ static int traceback_handler(lua_State *L) {
     return 1;
 }
 
-vm *vm_create_app(char *err, size_t errlen) {
+/* Builds an app VM from `sources` (taking a reference of its own). */
+static vm *create_app_from(source_set *sources, char *err, size_t errlen) {
     vm *v = calloc(1, sizeof(*v));
     if (!v) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    atomic_fetch_add(&sources->refs, 1);
+    v->sources = sources;
     v->mem_limit = (size_t)cfg.lua_memory_limit_bytes;
     v->instructions_left = cfg.lua_instruction_limit;
-    v->generation = atomic_load(&current_generation);
     v->L = lua_newstate(capped_alloc, v);
     if (!v->L) {
-        free(v);
+        vm_destroy(v);
         snprintf(err, errlen, "cannot create a Lua state");
         return NULL;
     }
@@ -274,11 +368,36 @@ lua_State *vm_create_runner(void) {
     return L;
 }
 
+/* Takes a reference to the published snapshot, reading the sources on first use. */
+static source_set *acquire_published(char *err, size_t errlen) {
+    pthread_mutex_lock(&published_lock);
+    if (!published) {
+        published = snapshot_sources(err, errlen);
+        if (published)
+            published->generation = atomic_fetch_add(&published_generation, 1) + 1;
+    }
+    source_set *set = published;
+    if (set)
+        atomic_fetch_add(&set->refs, 1);
+    pthread_mutex_unlock(&published_lock);
+    return set;
+}
+
+vm *vm_create_app(char *err, size_t errlen) {
+    source_set *sources = acquire_published(err, errlen);
+    if (!sources)
+        return NULL;
+    vm *v = create_app_from(sources, err, errlen);
+    source_set_release(sources);
+    return v;
+}
+
 void vm_destroy(vm *v) {
     if (!v)
         return;
     if (v->L)
         lua_close(v->L);
+    source_set_release(v->sources);
     free(v);
 }
 
@@ -304,15 +423,14 @@ int vm_dispatch(vm *v) {
 }
 
 vm *vm_for_thread(void) {
-    unsigned gen = atomic_load(&current_generation);
-    if (thread_vm && thread_vm->generation == gen)
+    unsigned gen = atomic_load(&published_generation);
+    if (thread_vm && thread_vm->sources->generation == gen)
         return thread_vm;
     char err[2048];
     vm *fresh = vm_create_app(err, sizeof(err));
     if (!fresh) {
+        /* the snapshot loaded in the reload's check, so this is memory or similar */
         log_fmt(LOG_ERROR, "vm", "rebuild failed, keeping the loaded code: %s", err);
-        if (thread_vm)
-            thread_vm->generation = gen;   /* don't retry on every request */
         return thread_vm;
     }
     vm_destroy(thread_vm);
@@ -326,13 +444,20 @@ int vm_reload(void) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     char err[2048];
-    vm *probe = vm_create_app(err, sizeof(err));
+    source_set *sources = snapshot_sources(err, sizeof(err));
+    vm *probe = sources ? create_app_from(sources, err, sizeof(err)) : NULL;
     if (!probe) {
         log_fmt(LOG_ERROR, "vm", "reload failed, keeping the loaded code: %s", err);
+        source_set_release(sources);
         return -1;
     }
     vm_destroy(probe);
-    atomic_fetch_add(&current_generation, 1);
+    pthread_mutex_lock(&published_lock);
+    source_set *old = published;
+    sources->generation = atomic_fetch_add(&published_generation, 1) + 1;
+    published = sources;
+    pthread_mutex_unlock(&published_lock);
+    source_set_release(old);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     char fields[64];
     snprintf(fields, sizeof(fields), "duration_ms=%.1f",

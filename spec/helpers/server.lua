@@ -1,0 +1,114 @@
+--- Starts a real `itcloud serve` for API specs: a free port, a fresh DATA_DIR, the
+-- binary named by ITCLOUD_BIN (default bin/itcloud), and a stop() that drains it.
+local socket = require("socket")
+local http = require("helpers.http")
+
+local M = {}
+
+local function free_port()
+  local server = assert(socket.bind("127.0.0.1", 0))
+  local _, port = server:getsockname()
+  server:close()
+  return tonumber(port)
+end
+
+local function shell_quote(value)
+  return "'" .. tostring(value):gsub("'", "'\\''") .. "'"
+end
+
+--- A fresh temporary directory.
+function M.temp_dir()
+  local handle = assert(io.popen("mktemp -d /tmp/itcloud-spec.XXXXXX"))
+  local dir = handle:read("*l")
+  handle:close()
+  return dir
+end
+
+--- Start a server. opts.env adds or overrides environment variables; opts.cwd runs
+-- it from another directory (with LUA_DIR etc. pointing back here).
+-- @return server { port, pid, data_dir, log_path, url(path), request(...), log(), stop() }
+function M.start(opts)
+  opts = opts or {}
+  local data_dir = M.temp_dir()
+  local port = free_port()
+  local env = {
+    APP_ENV = "test",
+    PORT = port,
+    DATA_DIR = data_dir,
+    HTTP_THREADS = 2,
+    LOG_LEVEL = "info",
+    SHUTDOWN_GRACE_SECONDS = 5,
+  }
+  for key, value in pairs(opts.env or {}) do
+    env[key] = value
+  end
+  local assignments = {}
+  for key, value in pairs(env) do
+    assignments[#assignments + 1] = key .. "=" .. shell_quote(value)
+  end
+  local binary = os.getenv("ITCLOUD_BIN") or "bin/itcloud"
+  local log_path = data_dir .. "/server.log"
+  local command = string.format("env %s %s serve >%s 2>&1 & echo $!",
+    table.concat(assignments, " "), shell_quote(binary), shell_quote(log_path))
+  local handle = assert(io.popen(command))
+  local pid = tonumber(handle:read("*l"))
+  handle:close()
+  local server = { port = port, pid = pid, data_dir = data_dir, log_path = log_path }
+
+  function server.url(path)
+    return "http://127.0.0.1:" .. port .. path
+  end
+
+  function server.request(method, path, options)
+    return http.request(port, method, path, options)
+  end
+
+  function server.log()
+    local file = io.open(log_path, "r")
+    if not file then
+      return ""
+    end
+    local text = file:read("*a")
+    file:close()
+    return text
+  end
+
+  function server.signal(name)
+    os.execute("kill -" .. name .. " " .. pid)
+  end
+
+  function server.alive()
+    return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+  end
+
+  function server.stop()
+    if server.stopped then
+      return
+    end
+    server.stopped = true
+    os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+    for _ = 1, 200 do
+      if not server.alive() then
+        break
+      end
+      socket.sleep(0.05)
+    end
+    os.execute("kill -KILL " .. pid .. " 2>/dev/null; rm -rf " .. shell_quote(data_dir))
+  end
+
+  for _ = 1, 200 do
+    local ok, res = pcall(http.request, port, "GET", "/healthz")
+    if ok and res.status == 200 then
+      return server
+    end
+    if not server.alive() then
+      break
+    end
+    socket.sleep(0.025)
+  end
+  local log = server.log()
+  server.stop()
+  error("itcloud serve did not start:\n" .. log)
+end
+
+return M
