@@ -16,9 +16,13 @@ ASAN_OBJ := $(CORE_SRC:core/%.c=build/asan/%.o)
 TEST_SRC := $(wildcard core/tests/test_*.c)
 TESTS    := $(TEST_SRC:core/tests/%.c=build/tests/%)
 
-.PHONY: all run test test-c test-spec asan bench clean
+.PHONY: all deps run test asan bench clean
 
-all: bin/itcloud
+all: deps bin/itcloud
+
+# Debian packages the build and the tests need (installed only when missing).
+deps:
+	@scripts/install-deps
 
 build/release/%.o: core/%.c core/*.h
 	@mkdir -p $(@D)
@@ -47,7 +51,7 @@ run: all
 	./bin/itcloud serve
 
 test: all bin/itcloud-asan $(TESTS)
-	scripts/test-all
+	@scripts/test-all
 
 bench: all
 	bench/run

@@ -10,7 +10,8 @@
 #include "core.h"
 #include "db.h"
 
-#define CONN_MT "core.db.connection"
+#define CONN_MT "core.db.connection"      /* metatable */
+#define CONN_KEY "core.db.current"        /* registry slot of the VM's connection */
 #define STMT_CACHE_SLOTS 128
 
 typedef struct {
@@ -72,7 +73,7 @@ static int connection_gc(lua_State *L) {
 /* [-0, +0] The VM's connection, opened from DATABASE_URL on first use. Raises when
  * the database cannot be opened: nothing can work without it. */
 static connection *get_connection(lua_State *L) {
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CONN_MT) == LUA_TUSERDATA) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CONN_KEY) == LUA_TUSERDATA) {
         connection *c = lua_touserdata(L, -1);
         lua_pop(L, 1);
         return c;
@@ -88,7 +89,7 @@ static connection *get_connection(lua_State *L) {
     c->db = db_open_sqlite(path, err, sizeof(err));
     if (!c->db)
         luaL_error(L, "core.db: %s", err);
-    lua_setfield(L, LUA_REGISTRYINDEX, CONN_MT);
+    lua_setfield(L, LUA_REGISTRYINDEX, CONN_KEY);
     return c;
 }
 

@@ -365,6 +365,9 @@ lua_State *vm_create_runner(void) {
                     lua_tostring(L, -1));
     lua_setfield(L, -3, "path");
     lua_pop(L, 2);
+    /* os.exit always closes the state, so resources held by core (the database
+     * connection) are released: busted exits through os.exit */
+    luaL_dostring(L, "local exit = os.exit; os.exit = function(code) exit(code, true) end");
     return L;
 }
 

@@ -93,7 +93,13 @@ function M.start(opts)
       end
       socket.sleep(0.05)
     end
+    local log = server.log()
     os.execute("kill -KILL " .. pid .. " 2>/dev/null; rm -rf " .. shell_quote(data_dir))
+    -- under the AddressSanitizer build, a report in the server's log fails the spec
+    local report = log:find("==%d+==ERROR: %w+Sanitizer") or log:find("runtime error:", 1, true)
+    if report then
+      error("the server reported a sanitizer error:\n" .. log:sub(report, report + 3000))
+    end
   end
 
   for _ = 1, 200 do
