@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -538,6 +539,9 @@ int server_run(void) {
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);   /* every thread inherits the mask */
     signal(SIGPIPE, SIG_IGN);
+    /* one malloc arena per HTTP thread is plenty; glibc's default (8 per core) only
+     * grows the resident set */
+    mallopt(M_ARENA_MAX, 2);
 
     char err[2048];
     vm *probe = vm_create_app(err, sizeof(err));
@@ -561,7 +565,7 @@ int server_run(void) {
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg.max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg.idle_timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        (unsigned)cfg.idle_timeout_seconds, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)2 * 1024 * 1024, MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, NULL, MHD_OPTION_END);

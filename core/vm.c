@@ -367,7 +367,7 @@ lua_State *vm_create_runner(void) {
     lua_pop(L, 2);
     /* os.exit always closes the state, so resources held by core (the database
      * connection) are released: busted exits through os.exit */
-    luaL_dostring(L, "local exit = os.exit; os.exit = function(code) exit(code, true) end");
+    (void)luaL_dostring(L, "local exit = os.exit; os.exit = function(code) exit(code, true) end");
     return L;
 }
 

@@ -28,6 +28,8 @@ local openapi_json = json.encode(openapi.document(routes, {
   description = "Photos and videos, self-hosted.",
 }))
 
+local NO_QUERY = schema.object({})
+
 --- The routes, for tools and specs.
 M.routes = routes
 
@@ -81,7 +83,7 @@ local function validate_input(route, req)
   elseif req.body and #req.body > 0 then
     return respond.error(errors.new("bad_request", "this call takes no body"))
   end
-  local args, qerr = schema.validate(route.query or schema.object({}), req.query,
+  local args, qerr = schema.validate(route.query or NO_QUERY, req.query,
     { from_query = true })
   if qerr then
     return respond.error(errors.validation(qerr.field, qerr.message))

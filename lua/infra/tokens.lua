@@ -3,8 +3,15 @@
 local config = require("core.config")
 local crypto = require("core.crypto")
 local jwt = require("core.jwt")
+local time = require("core.time")
 
 local M = {}
+
+-- Access tokens already verified in this VM, by their exact text. A browser sends the
+-- same token for its whole lifetime, so this spares the signature check and JSON
+-- parse on nearly every request. A cache that is safe to lose: cleared when full.
+local VERIFIED_MAX = 4096
+local verified, verified_count = {}, 0
 
 --- Sign an access token for a user.
 -- @param user { id, token_epoch }
@@ -25,9 +32,23 @@ function M.issue_access(user, now)
 end
 
 --- Verify an access token.
--- @return claims | nil, err
+-- @return claims (shared, read-only) | nil, err
 function M.verify_access(token)
-  return jwt.verify(token, { iss = config.jwt_issuer, aud = config.jwt_audience, typ = "access" })
+  local cached = verified[token]
+  if cached and cached.exp > time.unix() then
+    return cached
+  end
+  local claims, err = jwt.verify(token,
+    { iss = config.jwt_issuer, aud = config.jwt_audience, typ = "access" })
+  if not claims then
+    return nil, err
+  end
+  if verified_count >= VERIFIED_MAX then
+    verified, verified_count = {}, 0
+  end
+  verified[token] = claims
+  verified_count = verified_count + 1
+  return claims
 end
 
 --- A new refresh token and the hash under which it is stored.
