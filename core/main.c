@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <malloc.h>
 
 #include <lualib.h>
 
@@ -80,6 +81,12 @@ static int ensure_data_dir(void) {
 int main(int argc, char **argv) {
     if (argc < 2)
         return usage();
+    /* Big blocks (argon2's 19 MiB per hash) always come from mmap and go back to the
+     * system when freed; glibc would otherwise raise its threshold after the first
+     * one and keep every later block resident in a thread arena. Two arenas suffice
+     * for the HTTP threads. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 2);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "version"))
         return print_version();

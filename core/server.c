@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <microhttpd.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -539,9 +538,6 @@ int server_run(void) {
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);   /* every thread inherits the mask */
     signal(SIGPIPE, SIG_IGN);
-    /* one malloc arena per HTTP thread is plenty; glibc's default (8 per core) only
-     * grows the resident set */
-    mallopt(M_ARENA_MAX, 2);
 
     char err[2048];
     vm *probe = vm_create_app(err, sizeof(err));
