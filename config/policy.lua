@@ -3,8 +3,9 @@
 -- is logged and the previous policy keeps serving.
 --
 -- Settings left out keep their defaults (shown commented). Functions named
--- check_registration(email) -> boolean and check_password(password, email) ->
--- nil | "reason" may refine the rules further.
+-- check_registration(email) -> boolean, check_password(password, email) ->
+-- nil | "reason" and check_upload(user, upload) -> nil | "reason" may refine the
+-- rules further.
 return {
   -- Who may create an account: "open" or "closed".
   registration = "open",
@@ -12,6 +13,15 @@ return {
   -- Passwords: at least this many characters; long passphrases are welcome.
   password_min_length = 8,
   -- password_max_length = 1024,
+
+  -- Uploads: a per-user storage quota in bytes (false = unlimited), or a function
+  -- quota_bytes(user) -> bytes | false. check_upload(user, { filename, content_type,
+  -- size_bytes }) -> nil | "reason" may refuse uploads; the largest file is set by
+  -- MAX_UPLOAD_SIZE_BYTES.
+  quota_bytes = false,
+
+  -- Days a trashed photo or video is kept before it is deleted for good.
+  trash_retention_days = 30,
 
   -- Login throttling (no hard lockout): after free_failures failures within the
   -- window, each attempt waits 2^n seconds after the last failure, up to

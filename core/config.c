@@ -15,7 +15,7 @@
 
 config cfg;
 
-typedef enum { OPT_STRING, OPT_INT, OPT_BOOL } opt_type;
+typedef enum { OPT_STRING, OPT_INT, OPT_BOOL, OPT_INT64 } opt_type;
 
 typedef struct {
     const char *name;      /* environment variable */
@@ -57,6 +57,21 @@ static const option options[] = {
     OPT("MIGRATIONS_DIR", OPT_STRING, "./migrations", 0, 0, migrations_dir),
     OPT("TRUSTED_PROXIES", OPT_STRING, "", 0, 0, trusted_proxies),
     OPT("SHUTDOWN_GRACE_SECONDS", OPT_INT, "10", 0, 600, shutdown_grace_seconds),
+    OPT("STORAGE_BACKEND", OPT_STRING, "local", 0, 0, storage_backend),
+    OPT("S3_ENDPOINT_URL", OPT_STRING, "", 0, 0, s3_endpoint_url),
+    OPT("S3_PUBLIC_ENDPOINT_URL", OPT_STRING, "", 0, 0, s3_public_endpoint_url),
+    OPT("S3_REGION", OPT_STRING, "us-east-1", 0, 0, s3_region),
+    OPT("S3_ACCESS_KEY_ID", OPT_STRING, "", 0, 0, s3_access_key_id),
+    OPT("S3_SECRET_ACCESS_KEY", OPT_STRING, "", 0, 0, s3_secret_access_key),
+    OPT("MEDIA_BUCKET", OPT_STRING, "itcloud-media", 0, 0, media_bucket),
+    OPT("SIGNED_URL_TTL_SECONDS", OPT_INT, "600", 10, 604800, signed_url_ttl_seconds),
+    OPT("MAX_UPLOAD_SIZE_BYTES", OPT_INT64, "10737418240", 1, 5497558138880, max_upload_size_bytes),
+    OPT("MULTIPART_THRESHOLD_BYTES", OPT_INT64, "67108864", 5242880, 5368709120,
+        multipart_threshold_bytes),
+    OPT("MULTIPART_PART_SIZE_BYTES", OPT_INT64, "16777216", 5242880, 5368709120,
+        multipart_part_size_bytes),
+    OPT("UPLOAD_EXPIRY_SECONDS", OPT_INT, "86400", 60, 604800, upload_expiry_seconds),
+    OPT("HOUSEKEEPING_INTERVAL_SECONDS", OPT_INT, "300", 1, 86400, housekeeping_interval_seconds),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
@@ -115,14 +130,17 @@ int config_load(char *err, size_t errlen) {
         char *field = (char *)&cfg + o->offset;
         if (o->type == OPT_STRING) {
             *(const char **)field = text;
-        } else if (o->type == OPT_INT) {
+        } else if (o->type == OPT_INT || o->type == OPT_INT64) {
             long v;
             if (parse_long(text, &v) != 0 || v < o->min || v > o->max) {
                 snprintf(err, errlen, "%s must be an integer from %ld to %ld, got \"%s\"", o->name,
                          o->min, o->max, text);
                 return -1;
             }
-            *(long *)field = v;
+            if (o->type == OPT_INT64)
+                *(long long *)field = v;
+            else
+                *(long *)field = v;
         } else if (parse_bool(text, (bool *)field) != 0) {
             snprintf(err, errlen, "%s must be true or false, got \"%s\"", o->name, text);
             return -1;
@@ -136,6 +154,20 @@ int config_load(char *err, size_t errlen) {
         strcmp(cfg.log_level, "warn") && strcmp(cfg.log_level, "error")) {
         snprintf(err, errlen, "LOG_LEVEL must be debug, info, warn or error, got \"%s\"",
                  cfg.log_level);
+        return -1;
+    }
+    if (strcmp(cfg.storage_backend, "local") && strcmp(cfg.storage_backend, "s3")) {
+        snprintf(err, errlen, "STORAGE_BACKEND must be local or s3, got \"%s\"", cfg.storage_backend);
+        return -1;
+    }
+    if (!strcmp(cfg.storage_backend, "s3") &&
+        (!*cfg.s3_endpoint_url || !*cfg.s3_access_key_id || !*cfg.s3_secret_access_key)) {
+        snprintf(err, errlen, "STORAGE_BACKEND=s3 needs S3_ENDPOINT_URL, S3_ACCESS_KEY_ID and "
+                              "S3_SECRET_ACCESS_KEY");
+        return -1;
+    }
+    if (cfg.multipart_part_size_bytes > cfg.multipart_threshold_bytes) {
+        snprintf(err, errlen, "MULTIPART_PART_SIZE_BYTES must not exceed MULTIPART_THRESHOLD_BYTES");
         return -1;
     }
     apply_computed_defaults(set);
@@ -212,17 +244,19 @@ int config_load_secret(char *err, size_t errlen) {
 }
 
 /* core.config -- read-only table of the settings, keys in lower case
- * (core.config.jwt_access_ttl_seconds). The secret is not in it. */
+ * (core.config.jwt_access_ttl_seconds). Secrets (names with SECRET) are left out. */
 static int config_readonly(lua_State *L) {
     return luaL_error(L, "core.config is read-only");
 }
 
 int luaopen_core_config(lua_State *L) {
-    lua_newtable(L);                       /* proxy */
+    lua_newuserdatauv(L, 0, 0);            /* proxy: a userdata, so rawset cannot write */
     lua_newtable(L);                       /* metatable */
     lua_createtable(L, 0, OPTION_COUNT);   /* values */
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const option *o = &options[i];
+        if (strstr(o->name, "SECRET"))
+            continue;
         char key[64];
         size_t n = strlen(o->name);
         for (size_t j = 0; j <= n && j < sizeof(key); j++)
@@ -232,6 +266,8 @@ int luaopen_core_config(lua_State *L) {
             lua_pushstring(L, *(const char *const *)field);
         else if (o->type == OPT_INT)
             lua_pushinteger(L, *(const long *)field);
+        else if (o->type == OPT_INT64)
+            lua_pushinteger(L, *(const long long *)field);
         else
             lua_pushboolean(L, *(const bool *)field);
         lua_setfield(L, -2, key);

@@ -36,6 +36,19 @@ typedef struct {
     const char *migrations_dir;
     const char *trusted_proxies;   /* comma-separated peer IPs allowed to set X-Forwarded-For */
     long shutdown_grace_seconds;
+    const char *storage_backend;   /* local | s3 */
+    const char *s3_endpoint_url;
+    const char *s3_public_endpoint_url;
+    const char *s3_region;
+    const char *s3_access_key_id;
+    const char *s3_secret_access_key;
+    const char *media_bucket;
+    long signed_url_ttl_seconds;
+    long long max_upload_size_bytes;
+    long long multipart_threshold_bytes;
+    long long multipart_part_size_bytes;
+    long upload_expiry_seconds;    /* an upload not finalized by then is cleaned up */
+    long housekeeping_interval_seconds;
 } config;
 
 extern config cfg;

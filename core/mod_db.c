@@ -1,6 +1,7 @@
 /* mod_db.c -- `core.db`: the database for Lua. Each VM owns one connection to
  * DATABASE_URL, opened on first use, with a cache of prepared statements; values
  * bind through `?` and rows come back as tables with typed values. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ typedef struct {
 typedef struct {
     sqlite3 *db;          /* NULL = closed */
     int tx_depth;         /* open transactions: 1 = BEGIN, deeper = savepoints */
+    sqlite3_stmt *stepping;   /* a query whose row loop may have raised (out of memory) */
     cached_stmt cache[STMT_CACHE_SLOTS];
 } connection;
 
@@ -60,6 +62,7 @@ static void connection_release(connection *c) {
         c->cache[i].stmt = NULL;
         c->cache[i].sql = NULL;
     }
+    c->stepping = NULL;
     sqlite3_close(c->db);
     c->db = NULL;
 }
@@ -71,11 +74,18 @@ static int connection_gc(lua_State *L) {
 }
 
 /* [-0, +0] The VM's connection, opened from DATABASE_URL on first use. Raises when
- * the database cannot be opened: nothing can work without it. */
+ * the database cannot be opened: nothing can work without it. A query left mid-step
+ * by an error (memory) is reset first: left alone it would hold a read transaction,
+ * and every later read on the connection would see that old snapshot. */
 static connection *get_connection(lua_State *L) {
     if (lua_getfield(L, LUA_REGISTRYINDEX, CONN_KEY) == LUA_TUSERDATA) {
         connection *c = lua_touserdata(L, -1);
         lua_pop(L, 1);
+        if (c->stepping) {
+            sqlite3_reset(c->stepping);
+            sqlite3_clear_bindings(c->stepping);
+            c->stepping = NULL;
+        }
         return c;
     }
     lua_pop(L, 1);
@@ -93,8 +103,14 @@ static connection *get_connection(lua_State *L) {
     return c;
 }
 
-/* A prepared statement for sql, from the cache or newly prepared into it. */
+/* A prepared statement for sql, from the cache or newly prepared into it. SQL with
+ * no statement, or more than one, is refused (SQLite would silently run only the
+ * first). On failure *err is a message valid until the next sqlite call. */
 static sqlite3_stmt *prepare_cached(connection *c, const char *sql, size_t len, const char **err) {
+    if (len > INT_MAX - 1 || strlen(sql) != len) {
+        *err = "SQL text holds a NUL byte or is too long";
+        return NULL;
+    }
     cached_stmt *slot = &c->cache[hash_sql(sql, len) % STMT_CACHE_SLOTS];
     if (slot->sql && !strcmp(slot->sql, sql)) {
         sqlite3_reset(slot->stmt);
@@ -102,8 +118,20 @@ static sqlite3_stmt *prepare_cached(connection *c, const char *sql, size_t len, 
         return slot->stmt;
     }
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, (int)len + 1, &stmt, NULL) != SQLITE_OK) {
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, (int)len + 1, &stmt, &tail) != SQLITE_OK) {
         *err = sqlite3_errmsg(c->db);
+        return NULL;
+    }
+    if (!stmt) {
+        *err = "no SQL statement";
+        return NULL;
+    }
+    while (tail && *tail && strchr(" \t\r\n;", *tail))
+        tail++;
+    if (tail && *tail) {
+        sqlite3_finalize(stmt);
+        *err = "one SQL statement per call";
         return NULL;
     }
     char *copy = strdup(sql);
@@ -200,6 +228,7 @@ static int db_query(lua_State *L) {
     lua_newtable(L);
     int rows = lua_gettop(L), rc;
     lua_Integer n = 0;
+    c->stepping = stmt;   /* the loop below allocates, so it may raise */
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         lua_createtable(L, 0, ncols);
         for (int i = 0; i < ncols; i++) {
@@ -211,6 +240,7 @@ static int db_query(lua_State *L) {
         }
         lua_rawseti(L, rows, ++n);
     }
+    c->stepping = NULL;
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE)
@@ -268,9 +298,12 @@ static int finish_transaction(lua_State *L, int status, lua_KContext ctx) {
     }
     if (depth == 1) {
         if (run_simple(c, "COMMIT") != SQLITE_OK) {
-            const char *msg = sqlite3_errmsg(c->db);
+            /* copy the message first: the ROLLBACK replaces it */
+            lua_settop(L, 0);
+            lua_pushnil(L);
+            lua_pushfstring(L, "sqlite: commit failed: %s", sqlite3_errmsg(c->db));
             run_simple(c, "ROLLBACK");
-            return core_fail(L, "sqlite: commit failed: %s", msg);
+            return 2;
         }
     } else {
         snprintf(sql, sizeof(sql), "RELEASE sp%d", depth);

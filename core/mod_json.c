@@ -105,8 +105,10 @@ static lua_Integer sequence_length(lua_State *L, int idx) {
 
 static void encode_value(lua_State *L, outbuf *b, int idx, int depth);
 
+/* depth counts the tables around this one: the outermost is 0. Like the decoder,
+ * allow JSON_MAX_DEPTH levels of nesting, so whatever encode writes decode reads. */
 static void encode_table(lua_State *L, outbuf *b, int idx, int depth) {
-    if (depth > JSON_MAX_DEPTH)
+    if (depth >= JSON_MAX_DEPTH)
         luaL_error(L, "json encode: nesting deeper than %d", JSON_MAX_DEPTH);
     luaL_checkstack(L, 4, "json encode");
     lua_Integer n = sequence_length(L, idx);

@@ -10,7 +10,22 @@ static int compare_keys(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* [-0, +0] Formats the string-keyed entries of the table at `idx` (but "mod") into buf. */
+/* Whether a field name can be written as a logfmt key as it is: 1-64 of
+ * [A-Za-z0-9_.-]. Other names are left out, so no field can forge a line or a pair. */
+static int is_safe_key(const char *key, size_t len) {
+    if (len == 0 || len > 64)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = key[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* [-0, +0] Formats the string-keyed entries of the table at `idx` (but "mod") into buf:
+ * at most 64 of them, with safe names (is_safe_key). */
 static void format_fields(lua_State *L, int idx, char *buf, size_t cap) {
     const char *keys[64];
     int count = 0;
@@ -18,13 +33,19 @@ static void format_fields(lua_State *L, int idx, char *buf, size_t cap) {
     if (lua_type(L, idx) != LUA_TTABLE)
         return;
     lua_pushnil(L);
-    while (lua_next(L, idx) != 0 && count < 64) {
-        if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "mod") != 0)
-            keys[count++] = lua_tostring(L, -2);   /* anchored by the table */
+    while (lua_next(L, idx) != 0) {
+        if (count == 64) {
+            lua_pop(L, 2);   /* lua_next left key and value */
+            break;
+        }
+        size_t len;
+        if (lua_type(L, -2) == LUA_TSTRING) {
+            const char *key = lua_tolstring(L, -2, &len);
+            if (strcmp(key, "mod") != 0 && is_safe_key(key, len))
+                keys[count++] = key;   /* anchored by the table */
+        }
         lua_pop(L, 1);
     }
-    if (count == 64)
-        lua_pop(L, 2);   /* lua_next left key and value */
     qsort(keys, (size_t)count, sizeof(keys[0]), compare_keys);
     size_t len = 0;
     for (int i = 0; i < count; i++) {

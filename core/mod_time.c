@@ -77,8 +77,9 @@ static int time_parse_iso8601(lua_State *L) {
     int year, mon, day, hour = 0, min = 0, sec = 0;
     double frac = 0;
     int offset = 0;
-    if (len > 40 || read_digits(&p, 4, &year) || *p++ != '-' || read_digits(&p, 2, &mon) ||
-        *p++ != '-' || read_digits(&p, 2, &day))
+    /* strlen: a NUL byte must not end the text early ("2024-01-01\0junk") */
+    if (len > 40 || strlen(s) != len || read_digits(&p, 4, &year) || *p++ != '-' ||
+        read_digits(&p, 2, &mon) || *p++ != '-' || read_digits(&p, 2, &day))
         return core_fail(L, "invalid date-time");
     if (*p != '\0') {
         if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, read_digits(&p, 2, &hour)) ||

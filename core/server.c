@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,7 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blobs.h"
 #include "config.h"
+#include "localstore.h"
 #include "log.h"
 #include "vm.h"
 
@@ -37,6 +40,8 @@ typedef struct {
     size_t body_len, body_cap;
     bool body_too_large;
     bool is_api;
+    bool is_blob;          /* /blobs/: handled by blobs.c, which owns `blob` */
+    void *blob;
     int status;            /* for the access log */
 } request_state;
 
@@ -417,6 +422,16 @@ static const char *framing_problem(struct MHD_Connection *c) {
     return NULL;
 }
 
+/* Hands a /blobs/ request to blobs.c with the request id set for its headers and logs. */
+static enum MHD_Result call_blobs(struct MHD_Connection *c, request_state *rs, const char *url,
+                                  const char *method, const char *upload_data,
+                                  size_t *upload_data_size) {
+    core_set_request_id(rs->request_id);
+    enum MHD_Result ret = blobs_handle(c, url, method, upload_data, upload_data_size, &rs->blob);
+    core_set_request_id(NULL);
+    return ret;
+}
+
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -434,12 +449,21 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
         for (int i = 0; i < 8; i++)
             snprintf(rs->request_id + 2 * i, 3, "%02x", raw[i]);
         rs->is_api = is_lua_path(url);
+        rs->is_blob = !strncmp(url, "/blobs/", 7);
         int fd = connection_fd(c);
         const char *problem = framing_problem(c);
         if (problem)
             return queue_error(c, rs, 400, "bad_request", problem);
         /* the head has arrived: now the body has its own deadline */
         set_deadline(fd, monotonic_ms() + cfg.body_timeout_seconds * 1000);
+        if (rs->is_blob) {
+            enum MHD_Result ret = call_blobs(c, rs, url, method, upload_data, upload_data_size);
+            /* an accepted PUT streams its body to disk with no size cap and no absolute
+             * deadline: MHD's idle timeout still cuts a stalled upload */
+            if (!strcmp(method, "PUT") && blobs_status(&rs->blob) == 0)
+                set_deadline(fd, 0);
+            return ret;
+        }
         if (rs->is_api) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
             if (cl) {
@@ -452,6 +476,11 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
             }
         }
         return MHD_YES;
+    }
+    if (rs->is_blob) {
+        if (*upload_data_size == 0)
+            set_deadline(connection_fd(c), 0);   /* the whole request is in */
+        return call_blobs(c, rs, url, method, upload_data, upload_data_size);
     }
     if (*upload_data_size > 0) {
         if (rs->is_api && !rs->body_too_large) {
@@ -506,6 +535,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     request_state *rs = *con_cls;
     if (!rs)
         return;
+    if (rs->is_blob) {
+        if (blobs_status(&rs->blob) != 0)
+            rs->status = blobs_status(&rs->blob);
+        blobs_completed(&rs->blob, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    }
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double ms = (double)(now.tv_sec - rs->started.tv_sec) * 1e3 +
@@ -546,6 +580,17 @@ int server_run(void) {
         return 1;
     }
     vm_destroy(probe);
+
+    char media_dir[PATH_MAX];
+    unsigned char blob_url_key[32];
+    snprintf(media_dir, sizeof(media_dir), "%s/media", cfg.data_dir);
+    core_derive_key("blob-url", blob_url_key);
+    int store_rc = localstore_init(media_dir, blob_url_key);
+    OPENSSL_cleanse(blob_url_key, sizeof(blob_url_key));
+    if (store_rc != 0) {
+        log_fmt(LOG_ERROR, "server", "cannot open the local store: %s", localstore_error());
+        return 1;
+    }
 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port)};
     if (inet_pton(AF_INET, cfg.host, &addr.sin_addr) != 1) {

@@ -47,6 +47,7 @@ struct vm {
     size_t mem_used, mem_limit;
     long long instructions_left;
     int handle_ref;        /* registry ref to app.handle */
+    int app_ref;           /* registry ref to the app module */
 };
 
 static source_set *published;   /* the snapshot new VMs load; guarded by published_lock */
@@ -100,7 +101,7 @@ void core_open_primitives(lua_State *L) {
     static const luaL_Reg modules[] = {
         {"db", luaopen_core_db},     {"crypto", luaopen_core_crypto}, {"jwt", luaopen_core_jwt},
         {"log", luaopen_core_log},   {"time", luaopen_core_time},     {"json", luaopen_core_json},
-        {"config", luaopen_core_config}, {NULL, NULL}};
+        {"config", luaopen_core_config}, {"storage", luaopen_core_storage}, {NULL, NULL}};
     lua_newtable(L);
     for (const luaL_Reg *m = modules; m->name; m++) {
         m->func(L);
@@ -342,6 +343,10 @@ static vm *create_app_from(source_set *sources, char *err, size_t errlen) {
         vm_destroy(v);
         return NULL;
     }
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushvalue(L, -1);
+        v->app_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     if (lua_type(L, -1) != LUA_TTABLE || lua_getfield(L, -1, "handle") != LUA_TFUNCTION) {
         snprintf(err, errlen, "lua/app.lua must return a table with a handle function");
         vm_destroy(v);
@@ -423,6 +428,27 @@ int vm_dispatch(vm *v) {
     lua_remove(L, req + 1);   /* the handler */
     lua_remove(L, req);       /* the request */
     return 0;
+}
+
+int vm_call_app(vm *v, const char *function) {
+    lua_State *L = v->L;
+    int base = lua_gettop(L);
+    v->instructions_left = cfg.lua_instruction_limit;
+    lua_pushcfunction(L, traceback_handler);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, v->app_ref);
+    if (lua_getfield(L, -1, function) != LUA_TFUNCTION) {
+        lua_settop(L, base);
+        log_fmt(LOG_ERROR, "vm", "app.%s is not a function", function);
+        return -1;
+    }
+    lua_remove(L, -2);
+    int rc = lua_pcall(L, 0, 0, base + 1);
+    if (rc != LUA_OK) {
+        log_fmt(LOG_ERROR, "vm", "app.%s failed", function);
+        fprintf(stderr, "%s\n", lua_tostring(L, -1));
+    }
+    lua_settop(L, base);
+    return rc == LUA_OK ? 0 : -1;
 }
 
 vm *vm_for_thread(void) {

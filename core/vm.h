@@ -26,6 +26,10 @@ lua_State *vm_lua(vm *v);
  * stack, or -1 after logging the error and traceback (stack restored). */
 int vm_dispatch(vm *v);
 
+/* Calls the app module's function `function` with no arguments, under the same
+ * instruction budget as a request (periodic work). Returns 0, or -1 (logged). */
+int vm_call_app(vm *v, const char *function);
+
 /* The VM for the calling HTTP thread, rebuilt when a reload has been published.
  * A rebuild that fails keeps the previous VM. NULL only if no VM ever loaded.
  * The VM is freed when the thread exits. */

@@ -9,14 +9,18 @@ local respond = require("api.respond")
 local router = require("api.router")
 local schema = require("api.schema")
 local auth_service = require("services.auth")
+local housekeeping = require("services.housekeeping")
 
 local M = {}
 
-local ROUTE_MODULES = { "api.health", "api.v1.auth" }
+local ROUTE_MODULES = { "api.health", "api.v1.auth", "api.v1.uploads", "api.v1.assets" }
 
 local routes = {}
 for _, name in ipairs(ROUTE_MODULES) do
   for _, route in ipairs(require(name)) do
+    if route.params then
+      route.params_schema = schema.object(route.params, {})
+    end
     routes[#routes + 1] = route
   end
 end
@@ -110,6 +114,13 @@ function M.handle(req)
     end
     return respond.error(errors.not_found("route"))
   end
+  -- a malformed id is as unknown as someone else's: 404, not 400
+  if route.params_schema then
+    local clean = schema.validate(route.params_schema, params, {})
+    if not clean then
+      return respond.error(errors.not_found("resource"))
+    end
+  end
   req.params = params
   local status, body, headers = authenticate(route, req)
   if not status then
@@ -125,6 +136,11 @@ function M.handle(req)
     end
   end
   return status, body, headers
+end
+
+--- Periodic clean-up, called by the core's timer thread.
+function M.housekeeping()
+  housekeeping.run()
 end
 
 return M

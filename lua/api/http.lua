@@ -42,13 +42,18 @@ function M.refresh_cookie(token, max_age)
   return table.concat(parts, "; ")
 end
 
---- The bearer token of the Authorization header, or nil.
+--- The bearer token of the Authorization header, or nil. The scheme name is
+-- case-insensitive (RFC 7235 section 2.1).
 function M.bearer_token(req)
   local header = req.headers.authorization
   if not header then
     return nil
   end
-  return header:match("^[Bb]earer%s+([%w%-_%.]+)%s*$")
+  local scheme, token = header:match("^(%a+)%s+([%w%-_%.]+)%s*$")
+  if not scheme or scheme:lower() ~= "bearer" then
+    return nil
+  end
+  return token
 end
 
 --- Whether a cross-origin browser may call the API from `origin` (CORS_ORIGINS).

@@ -25,7 +25,7 @@ function M.compile(routes)
       error("route declared twice: " .. key, 0)
     end
     seen[key] = true
-    if route.path:find("{", 1, true) then
+    if route.path:find("[{}]") then
       local segments, params = split(route.path), {}
       for i, segment in ipairs(segments) do
         params[i] = segment:match("^{([%w_]+)}$")

@@ -4,6 +4,8 @@ local M = {}
 
 local DEFAULTS = {
   registration = "open",
+  trash_retention_days = 30,
+  quota_bytes = false,
   password_min_length = 8,
   password_max_length = 1024,
   login_throttle = {
@@ -21,7 +23,13 @@ local COMMON_PASSWORDS = {
   ["letmein1"] = true, ["trustno1"] = true, ["00000000"] = true, ["87654321"] = true,
 }
 
+-- crypto.hash_password refuses longer passwords.
+local MAX_PASSWORD_BYTES = 4096
+
 local function check_rule(name, rule)
+  if type(rule) ~= "table" then
+    error("policy.login_throttle." .. name .. " must be a table", 0)
+  end
   for _, field in ipairs({ "free_failures", "window_seconds", "max_delay_seconds" }) do
     if math.type(rule[field]) ~= "integer" or rule[field] < 0 then
       error("policy.login_throttle." .. name .. "." .. field .. " must be a non-negative integer", 0)
@@ -51,9 +59,36 @@ local function load()
   if policy.registration ~= "open" and policy.registration ~= "closed" then
     error("policy.registration must be \"open\" or \"closed\"", 0)
   end
-  for name, rule in pairs(policy.login_throttle) do
-    check_rule(name, rule)
+  if math.type(policy.trash_retention_days) ~= "integer" or policy.trash_retention_days < 1 then
+    error("policy.trash_retention_days must be a positive integer", 0)
   end
+  local quota = policy.quota_bytes
+  if quota ~= false and type(quota) ~= "function" and (math.type(quota) ~= "integer" or quota < 0) then
+    error("policy.quota_bytes must be false, a byte count, or a function", 0)
+  end
+  local min, max = policy.password_min_length, policy.password_max_length
+  if math.type(max) ~= "integer" or max < 1 or max > MAX_PASSWORD_BYTES then
+    error("policy.password_max_length must be an integer from 1 to " .. MAX_PASSWORD_BYTES, 0)
+  end
+  if math.type(min) ~= "integer" or min < 1 or min > max then
+    error("policy.password_min_length must be an integer from 1 to password_max_length", 0)
+  end
+  -- Counters left out keep their defaults: the login service needs all three.
+  if type(policy.login_throttle) ~= "table" then
+    error("policy.login_throttle must be a table", 0)
+  end
+  local throttle = {}
+  for name, rule in pairs(DEFAULTS.login_throttle) do
+    throttle[name] = rule
+  end
+  for name, rule in pairs(policy.login_throttle) do
+    if DEFAULTS.login_throttle[name] == nil then
+      error("policy.login_throttle: unknown counter '" .. tostring(name) .. "'", 0)
+    end
+    check_rule(name, rule)
+    throttle[name] = rule
+  end
+  policy.login_throttle = throttle
   return policy
 end
 
@@ -90,6 +125,33 @@ end
 --- The login throttling rules by counter kind (ip, account_ip, account).
 function M.login_throttle()
   return policy.login_throttle
+end
+
+--- Why an upload is refused, or nil when it may go ahead. Operators refine this
+-- with check_upload(user, { filename, content_type, size_bytes }) in the policy.
+function M.upload_problem(user, upload)
+  if type(policy.check_upload) == "function" then
+    return policy.check_upload(user, upload)
+  end
+  return nil
+end
+
+--- The user's storage quota in bytes, or nil when unlimited. The policy sets it with
+-- quota_bytes = N, or a function quota_bytes(user) -> N | false.
+function M.quota_bytes(user)
+  local quota = policy.quota_bytes
+  if type(quota) == "function" then
+    quota = quota(user)
+  end
+  if math.type(quota) == "integer" and quota >= 0 then
+    return quota
+  end
+  return nil
+end
+
+--- Days a trashed asset is kept before it is deleted for good.
+function M.trash_retention_days()
+  return policy.trash_retention_days
 end
 
 return M

@@ -66,7 +66,9 @@ end
 -- @return rows | nil, err
 function M.list_active_families(user_id, now_iso)
   return db.query("SELECT family_id, min(created_at) AS created_at, max(last_used_at)"
-    .. " AS last_used_at, max(user_agent) AS user_agent FROM sessions"
+    .. " AS last_used_at, (SELECT newest.user_agent FROM sessions AS newest"
+    .. " WHERE newest.family_id = sessions.family_id"
+    .. " ORDER BY newest.created_at DESC, newest.id DESC LIMIT 1) AS user_agent FROM sessions"
     .. " WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
     .. " GROUP BY family_id ORDER BY last_used_at DESC", user_id, now_iso)
 end

@@ -1,0 +1,352 @@
+/* mod_storage.c -- `core.storage`: one interface over the two object stores, the local
+ * one (files under DATA_DIR/media, URLs signed for the core's /blobs endpoint) and S3
+ * (SigV4 pre-signed URLs, server-side calls through libcurl). STORAGE_BACKEND picks. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blobs.h"
+#include "config.h"
+#include "core.h"
+#include "localstore.h"
+#include "s3.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_failed;
+static s3_config s3;
+
+static int is_s3(void) { return !strcmp(cfg.storage_backend, "s3"); }
+
+static void init_backend(void) {
+    if (is_s3()) {
+        s3.endpoint = cfg.s3_endpoint_url;
+        s3.public_endpoint = *cfg.s3_public_endpoint_url ? cfg.s3_public_endpoint_url : NULL;
+        s3.region = cfg.s3_region;
+        s3.access_key = cfg.s3_access_key_id;
+        s3.secret_key = cfg.s3_secret_access_key;
+        s3.bucket = cfg.media_bucket;
+        s3.timeout_ms = 30000;
+        s3.max_retries = 3;
+        init_failed = s3_global_init() != 0;
+        return;
+    }
+    char root[PATH_MAX];
+    snprintf(root, sizeof(root), "%s/media", cfg.data_dir);
+    unsigned char key[32];
+    core_derive_key("blob-url", key);
+    init_failed = localstore_init(root, key) != 0;
+}
+
+/* [-0, +0] Initialises the backend once per process; raises when it cannot. */
+static void ensure_backend(lua_State *L) {
+    pthread_once(&init_once, init_backend);
+    if (init_failed)
+        luaL_error(L, "core.storage: the %s backend failed to initialise", cfg.storage_backend);
+}
+
+static const char *check_key(lua_State *L, int idx) {
+    const char *key = luaL_checkstring(L, idx);
+    luaL_argcheck(L, localstore_key_valid(key), idx, "invalid storage key");
+    return key;
+}
+
+/* Pushes the URL and frees it; raises when signing failed (bad input is a bug). */
+static int push_url(lua_State *L, char *url) {
+    if (!url)
+        return luaL_error(L, "core.storage: cannot sign the URL");
+    lua_pushstring(L, url);
+    free(url);
+    return 1;
+}
+
+/* storage.backend() -> "local" | "s3" */
+static int storage_backend(lua_State *L) {
+    lua_pushstring(L, cfg.storage_backend);
+    return 1;
+}
+
+/* storage.supports_multipart() -> boolean */
+static int storage_supports_multipart(lua_State *L) {
+    lua_pushboolean(L, is_s3());
+    return 1;
+}
+
+/* storage.presign_put(key, content_type, size_bytes, ttl) -> url
+ * The upload must carry exactly this Content-Type and Content-Length. */
+static int storage_presign_put(lua_State *L) {
+    const char *key = check_key(L, 1);
+    const char *content_type = luaL_checkstring(L, 2);
+    lua_Integer size = luaL_checkinteger(L, 3);
+    int ttl = (int)luaL_checkinteger(L, 4);
+    ensure_backend(L);
+    if (is_s3()) {
+        char length[32];
+        snprintf(length, sizeof(length), "%lld", (long long)size);
+        s3_kv headers[] = {{"content-type", content_type}, {"content-length", length}};
+        return push_url(L, s3_presign_url(&s3, "PUT", key, NULL, 0, headers, 2, ttl, time(NULL)));
+    }
+    localstore_grant g = {.content_type = content_type, .content_length = size};
+    return push_url(L, localstore_presign("PUT", key, &g, time(NULL), ttl));
+}
+
+/* storage.presign_get(key, {ttl, content_type?, filename?, disposition?}) -> url
+ * disposition "inline" shows or streams; anything else downloads (attachment). */
+static int storage_presign_get(lua_State *L) {
+    const char *key = check_key(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "ttl");
+    lua_getfield(L, 2, "content_type");
+    lua_getfield(L, 2, "filename");
+    lua_getfield(L, 2, "disposition");
+    int ttl = (int)luaL_checkinteger(L, -4);
+    const char *content_type = luaL_optstring(L, -3, "application/octet-stream");
+    const char *filename = luaL_optstring(L, -2, NULL);
+    int is_inline = lua_isstring(L, -1) && !strcmp(lua_tostring(L, -1), "inline");
+    ensure_backend(L);
+    if (is_s3()) {
+        char disposition[2048];
+        blobs_content_disposition(is_inline ? "inline" : "attachment", filename, disposition,
+                                  sizeof(disposition));
+        s3_kv query[] = {{"response-content-disposition", disposition},
+                         {"response-content-type", content_type}};
+        return push_url(L, s3_presign_url(&s3, "GET", key, query, 2, NULL, 0, ttl, time(NULL)));
+    }
+    localstore_grant g = {.content_type = content_type, .filename = filename,
+                          .inline_disposition = is_inline};
+    return push_url(L, localstore_presign("GET", key, &g, time(NULL), ttl));
+}
+
+/* storage.head(key) -> {size, etag} | nil (absent) | nil, err */
+static int storage_head(lua_State *L) {
+    const char *key = check_key(L, 1);
+    ensure_backend(L);
+    long long size;
+    char etag[128];
+    int rc;
+    char err[256] = "";
+    if (is_s3()) {
+        s3_object o = {.size = 0};
+        rc = s3_head(&s3, key, &o, err, sizeof(err));
+        size = o.size;
+        snprintf(etag, sizeof(etag), "%s", rc == 0 ? o.etag : "");
+    } else {
+        char local_etag[LOCALSTORE_ETAG_LEN];
+        rc = localstore_head(key, &size, local_etag);
+        snprintf(etag, sizeof(etag), "%s", rc == 0 ? local_etag : "");
+        snprintf(err, sizeof(err), "%s", localstore_error());
+    }
+    if (rc == 1) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (rc != 0)
+        return core_fail(L, "storage head failed: %s", err);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, size);
+    lua_setfield(L, -2, "size");
+    lua_pushstring(L, etag);
+    lua_setfield(L, -2, "etag");
+    return 1;
+}
+
+/* storage.read(key, offset, length) -> bytes | nil, err ("not found" when absent) */
+static int storage_read(lua_State *L) {
+    const char *key = check_key(L, 1);
+    lua_Integer offset = luaL_checkinteger(L, 2);
+    lua_Integer length = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, offset >= 0, 2, "negative offset");
+    luaL_argcheck(L, length > 0 && length <= 64 * 1024 * 1024, 3, "length out of range");
+    ensure_backend(L);
+    char *data = NULL;
+    size_t n = 0;
+    char err[256] = "";
+    int rc;
+    if (is_s3()) {
+        rc = s3_get_range(&s3, key, offset, length, &data, &n, err, sizeof(err));
+    } else {
+        rc = localstore_read(key, offset, (size_t)length, &data, &n);
+        snprintf(err, sizeof(err), "%s", rc == 1 ? "not found" : localstore_error());
+    }
+    if (rc != 0) {
+        free(data);
+        return core_fail(L, "storage read failed: %s", err);
+    }
+    lua_pushlstring(L, data, n);
+    free(data);
+    return 1;
+}
+
+/* storage.delete(key) -> true | nil, err (an absent object is deleted already) */
+static int storage_delete(lua_State *L) {
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    const char *key = check_key(L, 1);
+    ensure_backend(L);
+    char err[256] = "";
+    int rc;
+    if (is_s3()) {
+        rc = s3_delete(&s3, key, err, sizeof(err));
+    } else {
+        rc = localstore_delete(key);
+        snprintf(err, sizeof(err), "%s", localstore_error());
+    }
+    if (rc != 0)
+        return core_fail(L, "storage delete failed: %s", err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* storage.move(from_key, to_key) -> true | nil, err
+ * A rename on the local store; a server-side copy then a delete on S3. */
+static int storage_move(lua_State *L) {
+    const char *from = check_key(L, 1);
+    const char *to = check_key(L, 2);
+    ensure_backend(L);
+    char err[256] = "";
+    int rc;
+    if (is_s3()) {
+        rc = s3_copy(&s3, from, to, err, sizeof(err));
+        if (rc == 0)
+            s3_delete(&s3, from, err, sizeof(err));   /* a leftover is swept later */
+    } else {
+        rc = localstore_rename(from, to);
+        snprintf(err, sizeof(err), "%s", rc == 1 ? "not found" : localstore_error());
+    }
+    if (rc != 0)
+        return core_fail(L, "storage move failed: %s", err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int needs_s3(lua_State *L) {
+    return core_fail(L, "multipart uploads need the s3 backend");
+}
+
+/* storage.multipart_create(key, content_type) -> upload_id | nil, err */
+static int storage_multipart_create(lua_State *L) {
+    const char *key = check_key(L, 1);
+    const char *content_type = luaL_checkstring(L, 2);
+    ensure_backend(L);
+    if (!is_s3())
+        return needs_s3(L);
+    char upload_id[256], err[256];
+    if (s3_multipart_create(&s3, key, content_type, upload_id, err, sizeof(err)) != 0)
+        return core_fail(L, "%s", err);
+    lua_pushstring(L, upload_id);
+    return 1;
+}
+
+/* storage.presign_part(key, upload_id, part_number, size_bytes, ttl) -> url */
+static int storage_presign_part(lua_State *L) {
+    const char *key = check_key(L, 1);
+    const char *upload_id = luaL_checkstring(L, 2);
+    lua_Integer part = luaL_checkinteger(L, 3);
+    lua_Integer size = luaL_checkinteger(L, 4);
+    int ttl = (int)luaL_checkinteger(L, 5);
+    luaL_argcheck(L, part >= 1 && part <= S3_MAX_PARTS, 3, "part number out of range");
+    ensure_backend(L);
+    if (!is_s3())
+        return luaL_error(L, "core.storage: multipart uploads need the s3 backend");
+    char number[16], length[32];
+    snprintf(number, sizeof(number), "%lld", (long long)part);
+    snprintf(length, sizeof(length), "%lld", (long long)size);
+    s3_kv query[] = {{"partNumber", number}, {"uploadId", upload_id}};
+    s3_kv headers[] = {{"content-length", length}};
+    return push_url(L, s3_presign_url(&s3, "PUT", key, query, 2, headers, 1, ttl, time(NULL)));
+}
+
+/* storage.list_parts(key, upload_id) -> {{part_number, etag, size}, ...} | nil, err */
+static int storage_list_parts(lua_State *L) {
+    const char *key = check_key(L, 1);
+    const char *upload_id = luaL_checkstring(L, 2);
+    ensure_backend(L);
+    if (!is_s3())
+        return needs_s3(L);
+    s3_part *parts = NULL;
+    int n = 0;
+    char err[256];
+    if (s3_list_parts(&s3, key, upload_id, &parts, &n, err, sizeof(err)) != 0)
+        return core_fail(L, "%s", err);
+    lua_createtable(L, n, 0);   /* may raise: copy first, free after */
+    for (int i = 0; i < n; i++) {
+        lua_createtable(L, 0, 3);
+        lua_pushinteger(L, parts[i].part_number);
+        lua_setfield(L, -2, "part_number");
+        lua_pushstring(L, parts[i].etag);
+        lua_setfield(L, -2, "etag");
+        lua_pushinteger(L, parts[i].size);
+        lua_setfield(L, -2, "size");
+        lua_rawseti(L, -2, i + 1);
+    }
+    free(parts);
+    return 1;
+}
+
+/* storage.multipart_complete(key, upload_id, parts) -> true | nil, err
+ * parts: {{part_number, etag}, ...} in ascending part order. */
+static int storage_multipart_complete(lua_State *L) {
+    const char *key = check_key(L, 1);
+    const char *upload_id = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 3);
+    luaL_argcheck(L, n >= 1 && n <= S3_MAX_PARTS, 3, "1 to 10000 parts");
+    ensure_backend(L);
+    if (!is_s3())
+        return needs_s3(L);
+    s3_part *parts = lua_newuserdatauv(L, (size_t)n * sizeof(*parts), 0);   /* GC owns it */
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_rawgeti(L, 3, i + 1);
+        luaL_checktype(L, -1, LUA_TTABLE);
+        lua_getfield(L, -1, "part_number");
+        lua_getfield(L, -2, "etag");
+        parts[i].part_number = (int)luaL_checkinteger(L, -2);
+        snprintf(parts[i].etag, sizeof(parts[i].etag), "%s", luaL_checkstring(L, -1));
+        parts[i].size = 0;
+        lua_pop(L, 3);
+    }
+    char etag[128], err[256];
+    if (s3_multipart_complete(&s3, key, upload_id, parts, (int)n, etag, err, sizeof(err)) != 0)
+        return core_fail(L, "%s", err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* storage.multipart_abort(key, upload_id) -> true | nil, err */
+static int storage_multipart_abort(lua_State *L) {
+    const char *key = check_key(L, 1);
+    const char *upload_id = luaL_checkstring(L, 2);
+    ensure_backend(L);
+    if (!is_s3())
+        return needs_s3(L);
+    char err[256];
+    if (s3_multipart_abort(&s3, key, upload_id, err, sizeof(err)) != 0)
+        return core_fail(L, "%s", err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static const luaL_Reg storage_funcs[] = {
+    {"backend", storage_backend},
+    {"supports_multipart", storage_supports_multipart},
+    {"presign_put", storage_presign_put},
+    {"presign_get", storage_presign_get},
+    {"head", storage_head},
+    {"read", storage_read},
+    {"delete", storage_delete},
+    {"move", storage_move},
+    {"multipart_create", storage_multipart_create},
+    {"presign_part", storage_presign_part},
+    {"list_parts", storage_list_parts},
+    {"multipart_complete", storage_multipart_complete},
+    {"multipart_abort", storage_multipart_abort},
+    {NULL, NULL}};
+
+int luaopen_core_storage(lua_State *L) {
+    luaL_newlib(L, storage_funcs);
+    return 1;
+}

@@ -1,0 +1,162 @@
+--- /api/v1/assets: the library and the trash, one asset, trash/restore/purge (one or
+-- in bulk), signed download and stream URLs; /api/v1/me/usage.
+local respond = require("api.respond")
+local s = require("api.schema")
+local assets = require("services.assets")
+
+local asset_id = { asset_id = s.string({ format = "uuid" }) }
+local MAX_BULK = 500
+
+local list_query = s.object({
+  cursor = s.string({ max = 512 }),
+  limit = s.integer({ min = 1, max = 500 }),
+  type = s.string({ enum = { "photo", "video" } }),
+  trashed = s.boolean({}),
+  from = s.string({ max = 40, description = "Date or RFC 3339 date-time, inclusive" }),
+  to = s.string({ max = 40, description = "Date or RFC 3339 date-time, exclusive" }),
+}, {})
+
+local function answer(result, err, status)
+  if not result then
+    return respond.error(err)
+  end
+  if result == true then
+    return respond.empty(status or 204)
+  end
+  return respond.json(status or 200, result)
+end
+
+return {
+  {
+    method = "GET",
+    path = "/api/v1/assets",
+    auth = "user",
+    tag = "assets",
+    summary = "The library (or the trash with trashed=true), newest first, by cursor",
+    query = list_query,
+    responses = { [200] = { description = "`items` and `next_cursor` (absent on the last page)" } },
+    handler = function(req)
+      return answer(assets.list(req.user, req.args))
+    end,
+  },
+  {
+    method = "GET",
+    path = "/api/v1/assets/{asset_id}",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = "One asset",
+    responses = { [200] = { description = "The asset" }, [404] = { description = "No such asset" } },
+    handler = function(req)
+      local asset, err = assets.get(req.user, req.params.asset_id)
+      if not asset then
+        return respond.error(err)
+      end
+      return respond.json(200, { asset = assets.present(asset) })
+    end,
+  },
+  {
+    method = "DELETE",
+    path = "/api/v1/assets/{asset_id}",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = "Move to the trash",
+    responses = { [204] = { description = "In the trash" } },
+    handler = function(req)
+      local result, err = assets.bulk(req.user, "trash", { req.params.asset_id })
+      return answer(result and true, err)
+    end,
+  },
+  {
+    method = "POST",
+    path = "/api/v1/assets/{asset_id}/restore",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = "Bring back from the trash",
+    responses = { [204] = { description = "Restored" } },
+    handler = function(req)
+      local result, err = assets.bulk(req.user, "restore", { req.params.asset_id })
+      return answer(result and true, err)
+    end,
+  },
+  {
+    method = "DELETE",
+    path = "/api/v1/assets/{asset_id}/purge",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = "Delete forever (from the trash): the bytes, then the row; repeatable",
+    responses = { [204] = { description = "Gone" }, [409] = { description = "Not in the trash" } },
+    handler = function(req)
+      return answer(assets.purge(req.user, req.params.asset_id))
+    end,
+  },
+  {
+    method = "POST",
+    path = "/api/v1/assets/trash/empty",
+    auth = "user",
+    tag = "assets",
+    summary = "Delete forever everything in the trash",
+    responses = { [200] = { description = "`changed`: how many went" } },
+    handler = function(req)
+      return answer(assets.empty_trash(req.user))
+    end,
+  },
+  {
+    method = "POST",
+    path = "/api/v1/assets/bulk",
+    auth = "user",
+    tag = "assets",
+    summary = "Trash, restore or purge several assets, all or none",
+    body = s.object({
+      action = s.string({ enum = { "trash", "restore", "purge" } }),
+      ids = s.array(s.string({ format = "uuid" }), { min_items = 1, max_items = MAX_BULK }),
+    }, { required = { "action", "ids" } }),
+    responses = {
+      [200] = { description = "`changed`: how many changed" },
+      [404] = { description = "An id is not one of yours; nothing changed" },
+    },
+    handler = function(req)
+      return answer(assets.bulk(req.user, req.input.action, req.input.ids))
+    end,
+  },
+  {
+    method = "GET",
+    path = "/api/v1/assets/{asset_id}/download-url",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = "A short-lived URL that downloads the original (or a thumbnail, preview, poster)",
+    query = s.object({ kind = s.string({ enum = { "original", "thumb", "preview", "poster" } }) }, {}),
+    responses = { [200] = { description = "`url` and `expires_in`" } },
+    handler = function(req)
+      return answer(assets.signed_url(req.user, req.params.asset_id, req.args.kind or "original",
+        "attachment"))
+    end,
+  },
+  {
+    method = "GET",
+    path = "/api/v1/assets/{asset_id}/stream-url",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = "A short-lived URL to show or stream the original (Range-capable)",
+    responses = { [200] = { description = "`url` and `expires_in`" } },
+    handler = function(req)
+      return answer(assets.signed_url(req.user, req.params.asset_id, "original", "inline"))
+    end,
+  },
+  {
+    method = "GET",
+    path = "/api/v1/me/usage",
+    auth = "user",
+    tag = "assets",
+    summary = "Bytes and counts used, and the quota",
+    responses = { [200] = { description = "Usage" } },
+    handler = function(req)
+      return answer(assets.usage(req.user))
+    end,
+  },
+}

@@ -1,0 +1,32 @@
+--- Storage keys: server-generated, never from a client's filename (ARCHITECTURE.md
+-- section 5). Originals u/{user}/o/{yyyy}/{mm}/{asset}{ext}; thumbnails t/, previews
+-- v/, posters p/; uploads land under staging/ until finalize moves them.
+local M = {}
+
+local function year_month(iso)
+  local year, month = iso:match("^(%d%d%d%d)%-(%d%d)")
+  return year, month
+end
+
+--- The key of an original. `created_at` is the upload time (RFC 3339).
+function M.original(user_id, asset_id, created_at, ext)
+  local year, month = year_month(created_at)
+  return string.format("u/%s/o/%s/%s/%s%s", user_id, year, month, asset_id, ext)
+end
+
+--- The key a single-PUT upload is written to before finalize.
+function M.staging(user_id, asset_id)
+  return string.format("staging/%s/%s", user_id, asset_id)
+end
+
+--- The key of a derivative: kind "thumb" (t/), "preview" (v/) or "poster" (p/).
+function M.derivative(kind, user_id, asset_id, created_at)
+  local folder = ({ thumb = "t", preview = "v", poster = "p" })[kind]
+  if not folder then
+    error("storage_keys.derivative: unknown kind " .. tostring(kind), 2)
+  end
+  local year, month = year_month(created_at)
+  return string.format("u/%s/%s/%s/%s/%s.jpg", user_id, folder, year, month, asset_id)
+end
+
+return M

@@ -1,0 +1,161 @@
+--- SQL for the assets table. Every query that reads or changes a user's asset has the
+-- owner in its WHERE clause.
+local db = require("core.db")
+
+local M = {}
+
+local COLUMNS = "id, owner_id, type, status, original_filename, content_type, size_bytes,"
+  .. " sha256, width, height, duration_ms, captured_at, sort_at, created_at, updated_at,"
+  .. " deleted_at, storage_key_original, storage_key_thumb, storage_key_preview,"
+  .. " storage_key_poster, placeholder, staging_key, multipart_upload_id, upload_expires_at,"
+  .. " failure_reason"
+
+local function first(rows, err)
+  if not rows then
+    return nil, err
+  end
+  return rows[1]
+end
+
+local function changed(count, err, code)
+  if not count then
+    return nil, err, code
+  end
+  return count
+end
+
+--- Insert an asset row.
+-- @return true | nil, err, code
+function M.insert(a)
+  local ok, err, code = db.exec("INSERT INTO assets (id, owner_id, type, status,"
+    .. " original_filename, content_type, size_bytes, sha256, captured_at, sort_at, created_at,"
+    .. " updated_at, storage_key_original, staging_key, multipart_upload_id, upload_expires_at)"
+    .. " VALUES (?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    a.id, a.owner_id, a.type, a.original_filename, a.content_type, a.size_bytes, a.sha256,
+    a.captured_at, a.sort_at, a.created_at, a.created_at, a.storage_key_original, a.staging_key,
+    a.multipart_upload_id, a.upload_expires_at)
+  if not ok then
+    return nil, err, code
+  end
+  return true
+end
+
+--- An asset of `owner_id` in any state.
+-- @return row | nil when absent | nil, err
+function M.find_owned(id, owner_id)
+  return first(db.query("SELECT " .. COLUMNS .. " FROM assets WHERE id = ? AND owner_id = ?",
+    id, owner_id))
+end
+
+--- The ready asset of `owner_id` with this content hash.
+-- @return row | nil | nil, err
+function M.find_ready_by_sha256(owner_id, sha256)
+  return first(db.query("SELECT " .. COLUMNS .. " FROM assets WHERE owner_id = ? AND sha256 = ?"
+    .. " AND status = 'ready'", owner_id, sha256))
+end
+
+--- Mark an uploading asset ready (only from 'uploading').
+-- @return rows changed (0 or 1) | nil, err, code ("unique": a ready copy exists)
+function M.mark_ready(id, owner_id, now_iso)
+  return changed(db.exec("UPDATE assets SET status = 'ready', staging_key = NULL,"
+    .. " multipart_upload_id = NULL, upload_expires_at = NULL, updated_at = ?"
+    .. " WHERE id = ? AND owner_id = ? AND status = 'uploading'", now_iso, id, owner_id))
+end
+
+--- Mark an uploading asset failed with a reason.
+-- @return rows changed | nil, err
+function M.mark_failed(id, owner_id, reason, now_iso)
+  return changed(db.exec("UPDATE assets SET status = 'failed', failure_reason = ?,"
+    .. " staging_key = NULL, multipart_upload_id = NULL, upload_expires_at = NULL, updated_at = ?"
+    .. " WHERE id = ? AND owner_id = ? AND status = 'uploading'", reason, now_iso, id, owner_id))
+end
+
+--- Delete a row for good.
+-- @return rows changed | nil, err
+function M.delete(id, owner_id)
+  return changed(db.exec("DELETE FROM assets WHERE id = ? AND owner_id = ?", id, owner_id))
+end
+
+--- Move ready assets to the trash, or bring them back.
+-- @param trashed true to trash, false to restore
+-- @return rows changed | nil, err
+function M.set_trashed(ids, owner_id, trashed, now_iso)
+  local placeholders = string.rep("?", #ids, ", ")
+  if trashed then
+    return changed(db.exec("UPDATE assets SET deleted_at = ?, updated_at = ? WHERE owner_id = ?"
+      .. " AND status = 'ready' AND deleted_at IS NULL AND id IN (" .. placeholders .. ")",
+      now_iso, now_iso, owner_id, table.unpack(ids)))
+  end
+  return changed(db.exec("UPDATE assets SET deleted_at = NULL, updated_at = ? WHERE owner_id = ?"
+    .. " AND deleted_at IS NOT NULL AND id IN (" .. placeholders .. ")",
+    now_iso, owner_id, table.unpack(ids)))
+end
+
+--- The assets among `ids` that `owner_id` owns.
+-- @return rows | nil, err
+function M.find_many_owned(ids, owner_id)
+  return db.query("SELECT " .. COLUMNS .. " FROM assets WHERE owner_id = ? AND id IN ("
+    .. string.rep("?", #ids, ", ") .. ")", owner_id, table.unpack(ids))
+end
+
+--- A page of the library or the trash, newest first (keyset pagination).
+-- @param q { owner_id, trashed, type?, from?, to?, after = { sort_at, id }?, limit }
+-- @return rows | nil, err
+function M.list(q)
+  local where = { "owner_id = ?", "status = 'ready'" }
+  local args = { q.owner_id }
+  where[#where + 1] = q.trashed and "deleted_at IS NOT NULL" or "deleted_at IS NULL"
+  if q.type then
+    where[#where + 1] = "type = ?"
+    args[#args + 1] = q.type
+  end
+  if q.from then
+    where[#where + 1] = "sort_at >= ?"
+    args[#args + 1] = q.from
+  end
+  if q.to then
+    where[#where + 1] = "sort_at < ?"
+    args[#args + 1] = q.to
+  end
+  if q.after then
+    where[#where + 1] = "(sort_at < ? OR (sort_at = ? AND id < ?))"
+    args[#args + 1] = q.after.sort_at
+    args[#args + 1] = q.after.sort_at
+    args[#args + 1] = q.after.id
+  end
+  args[#args + 1] = q.limit
+  return db.query("SELECT " .. COLUMNS .. " FROM assets WHERE " .. table.concat(where, " AND ")
+    .. " ORDER BY sort_at DESC, id DESC LIMIT ?", table.unpack(args))
+end
+
+--- Bytes and counts a user holds (uploads in progress count against the quota).
+-- @return { bytes, photos, videos, trashed } | nil, err
+function M.usage(owner_id)
+  return first(db.query("SELECT coalesce(sum(size_bytes), 0) AS bytes,"
+    .. " coalesce(sum(CASE WHEN type = 'photo' AND status = 'ready' THEN 1 ELSE 0 END), 0) AS photos,"
+    .. " coalesce(sum(CASE WHEN type = 'video' AND status = 'ready' THEN 1 ELSE 0 END), 0) AS videos,"
+    .. " coalesce(sum(CASE WHEN deleted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS trashed"
+    .. " FROM assets WHERE owner_id = ? AND status IN ('uploading', 'ready')", owner_id))
+end
+
+--- Uploads whose deadline passed, oldest first.
+-- @return rows | nil, err
+function M.find_stale_uploads(now_iso, limit)
+  return db.query("SELECT " .. COLUMNS .. " FROM assets WHERE status = 'uploading'"
+    .. " AND upload_expires_at < ? ORDER BY upload_expires_at LIMIT ?", now_iso, limit)
+end
+
+--- Trashed assets deleted before `before_iso`.
+-- @return rows | nil, err
+function M.find_expired_trash(before_iso, limit)
+  return db.query("SELECT " .. COLUMNS .. " FROM assets WHERE deleted_at IS NOT NULL"
+    .. " AND deleted_at < ? ORDER BY deleted_at LIMIT ?", before_iso, limit)
+end
+
+--- The ids of all trashed assets of a user.
+-- @return rows | nil, err
+function M.trashed_ids(owner_id)
+  return db.query("SELECT id FROM assets WHERE owner_id = ? AND deleted_at IS NOT NULL", owner_id)
+end
+
+return M

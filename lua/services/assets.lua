@@ -1,0 +1,308 @@
+--- The library: listing with cursors, one asset, trash and restore, purge, signed
+-- download and stream URLs, usage.
+local config = require("core.config")
+local json = require("core.json")
+local log = require("core.log")
+local assets_repo = require("repositories.assets")
+local clock = require("infra.clock")
+local cursor = require("infra.cursor")
+local errors = require("domain.errors")
+local policy = require("infra.policy")
+local storage = require("infra.storage")
+
+local M = {}
+
+local DEFAULT_LIMIT = 100
+
+local function db_failure(what, err)
+  log.error(what, { mod = "services.assets", err = err })
+  return nil, errors.unavailable()
+end
+
+--- The public view of an asset row.
+function M.present(a)
+  return {
+    id = a.id,
+    type = a.type,
+    status = a.status,
+    original_filename = a.original_filename,
+    content_type = a.content_type,
+    size_bytes = a.size_bytes,
+    sha256 = a.sha256,
+    width = a.width,
+    height = a.height,
+    duration_ms = a.duration_ms,
+    captured_at = a.captured_at,
+    created_at = a.created_at,
+    updated_at = a.updated_at,
+    deleted_at = a.deleted_at,
+    placeholder = a.placeholder,
+    failure_reason = a.failure_reason,
+    thumb_status = a.storage_key_thumb and "ready" or (a.status == "failed" and "failed" or "pending"),
+  }
+end
+
+local function scope_of(q)
+  return table.concat({ q.trashed and "trash" or "library", q.type or "", q.from or "", q.to or "" }, "|")
+end
+
+--- A page of the user's library (or trash), newest first.
+-- @param q { trashed?, type?, from?, to?, cursor?, limit? } (from/to RFC 3339 or dates)
+-- @return { items, next_cursor } | nil, err (invalid_cursor | validation_error | unavailable)
+function M.list(user, q)
+  local query = { owner_id = user.id, trashed = q.trashed == true, type = q.type,
+    limit = q.limit or DEFAULT_LIMIT }
+  for _, field in ipairs({ "from", "to" }) do
+    if q[field] then
+      local seconds = clock.parse(q[field])
+      if not seconds then
+        return nil, errors.validation(field, "must be a date or an RFC 3339 date-time")
+      end
+      query[field] = clock.iso(seconds)
+    end
+  end
+  local scope = scope_of(query)
+  if q.cursor then
+    local position = cursor.decode(user.id, scope, q.cursor)
+    if not position or type(position.s) ~= "string" or type(position.i) ~= "string" then
+      return nil, errors.new("invalid_cursor", "the cursor is not valid for this listing")
+    end
+    query.after = { sort_at = position.s, id = position.i }
+  end
+  local rows, err = assets_repo.list(query)
+  if not rows then
+    return db_failure("asset list failed", err)
+  end
+  local items = json.array({})
+  for i, row in ipairs(rows) do
+    items[i] = M.present(row)
+  end
+  local next_cursor
+  if #rows == query.limit then
+    local last = rows[#rows]
+    next_cursor = cursor.encode(user.id, scope, { s = last.sort_at, i = last.id })
+  end
+  return { items = items, next_cursor = next_cursor }
+end
+
+--- One asset of the user (in the library, the trash, or still uploading).
+-- @return asset row | nil, err (not_found | unavailable)
+function M.get(user, asset_id)
+  local asset, err = assets_repo.find_owned(asset_id, user.id)
+  if err then
+    return db_failure("asset lookup failed", err)
+  end
+  if not asset then
+    return nil, errors.not_found("asset")
+  end
+  return asset
+end
+
+-- Loads every id or fails the whole call with not_found.
+local function load_all(user, ids)
+  local rows, err = assets_repo.find_many_owned(ids, user.id)
+  if not rows then
+    return nil, err
+  end
+  local by_id = {}
+  for _, row in ipairs(rows) do
+    by_id[row.id] = row
+  end
+  local list = {}
+  for i, id in ipairs(ids) do
+    if not by_id[id] then
+      return nil, nil, errors.not_found("asset")
+    end
+    list[i] = by_id[id]
+  end
+  return list
+end
+
+local function unique(ids)
+  local seen, list = {}, {}
+  for _, id in ipairs(ids) do
+    if not seen[id] then
+      seen[id] = true
+      list[#list + 1] = id
+    end
+  end
+  return list
+end
+
+-- Deletes every stored object of an asset; stops at the first failure.
+local function delete_bytes(asset)
+  for _, key in ipairs({ asset.storage_key_original, asset.storage_key_thumb,
+    asset.storage_key_preview, asset.storage_key_poster, asset.staging_key }) do
+    local ok, err = storage.delete(key)
+    if not ok then
+      return nil, err
+    end
+  end
+  if asset.multipart_upload_id then
+    storage.multipart_abort(asset.storage_key_original, asset.multipart_upload_id)
+  end
+  return true
+end
+
+--- Delete an asset's bytes, then its row. Used by purge, trash retention and upload
+-- clean-up; the row goes only after every object is gone, so nothing is orphaned.
+-- @return true | nil, err
+function M.destroy(asset)
+  local ok, err = delete_bytes(asset)
+  if not ok then
+    return nil, err
+  end
+  local deleted, delete_err = assets_repo.delete(asset.id, asset.owner_id)
+  if not deleted then
+    return nil, delete_err
+  end
+  return true
+end
+
+--- Apply one action to several assets, all or nothing: every id must be the user's
+-- (else not_found and nothing changes); trash needs ready assets outside the trash,
+-- restore and purge need trashed ones.
+-- @param action "trash" | "restore" | "purge"
+-- @return { changed = n } | nil, err
+function M.bulk(user, action, ids)
+  ids = unique(ids)
+  local list, err, domain_err = load_all(user, ids)
+  if not list then
+    if domain_err then
+      return nil, domain_err
+    end
+    return db_failure("bulk lookup failed", err)
+  end
+  for _, asset in ipairs(list) do
+    local in_trash = asset.deleted_at ~= nil
+    if action == "trash" and asset.status ~= "ready" then
+      return nil, errors.conflict("not_ready", "only stored assets can be moved to the trash")
+    end
+    if (action == "restore" or action == "purge") and not in_trash then
+      return nil, errors.conflict("not_in_trash", "only assets in the trash can be " ..
+        (action == "restore" and "restored" or "deleted forever"))
+    end
+  end
+  local now_iso = clock.iso()
+  if action == "trash" or action == "restore" then
+    local pending = {}
+    for _, asset in ipairs(list) do
+      if (action == "trash") ~= (asset.deleted_at ~= nil) then
+        pending[#pending + 1] = asset.id
+      end
+    end
+    if #pending == 0 then
+      return { changed = 0 }
+    end
+    local count, update_err = assets_repo.set_trashed(pending, user.id, action == "trash", now_iso)
+    if not count then
+      return db_failure("bulk " .. action .. " failed", update_err)
+    end
+    return { changed = count }
+  end
+  local count = 0
+  for _, asset in ipairs(list) do
+    local ok, destroy_err = M.destroy(asset)
+    if not ok then
+      log.error("purge failed", { mod = "services.assets", asset_id = asset.id, err = destroy_err })
+      return nil, errors.unavailable("storage is not answering; nothing more was deleted")
+    end
+    count = count + 1
+  end
+  return { changed = count }
+end
+
+--- Delete forever one asset that is in the trash. Purging an id that is already gone
+-- succeeds, so a retried call is harmless.
+-- @return true | nil, err
+function M.purge(user, asset_id)
+  local asset, err = assets_repo.find_owned(asset_id, user.id)
+  if err then
+    return db_failure("asset lookup failed", err)
+  end
+  if not asset then
+    return true
+  end
+  local result, bulk_err = M.bulk(user, "purge", { asset_id })
+  if not result then
+    return nil, bulk_err
+  end
+  return true
+end
+
+--- Delete forever everything in the user's trash.
+-- @return { changed = n } | nil, err
+function M.empty_trash(user)
+  local rows, err = assets_repo.trashed_ids(user.id)
+  if not rows then
+    return db_failure("trash lookup failed", err)
+  end
+  if #rows == 0 then
+    return { changed = 0 }
+  end
+  local ids = {}
+  for i, row in ipairs(rows) do
+    ids[i] = row.id
+  end
+  return M.bulk(user, "purge", ids)
+end
+
+local KIND_KEYS = { original = "storage_key_original", thumb = "storage_key_thumb",
+  preview = "storage_key_preview", poster = "storage_key_poster" }
+
+--- A short-lived URL for one stored form of an asset.
+-- @param kind "original" | "thumb" | "preview" | "poster"
+-- @param disposition "attachment" (download) or "inline" (show, stream)
+-- @return { url, expires_in } | nil, err (not_found | unavailable)
+function M.signed_url(user, asset_id, kind, disposition)
+  local asset, err = M.get(user, asset_id)
+  if not asset then
+    return nil, err
+  end
+  local key = KIND_KEYS[kind] and asset[KIND_KEYS[kind]]
+  if asset.status ~= "ready" or not key then
+    return nil, errors.not_found(kind)
+  end
+  local ttl = config.signed_url_ttl_seconds
+  local content_type = kind == "original" and asset.content_type or "image/jpeg"
+  local filename = asset.original_filename
+  if kind ~= "original" then
+    filename = (filename:match("^(.*)%.[^.]*$") or filename) .. "-" .. kind .. ".jpg"
+  end
+  local url = storage.presign_get(key, { ttl = ttl, content_type = content_type,
+    filename = filename, disposition = disposition })
+  return { url = url, expires_in = ttl }
+end
+
+--- Bytes and counts used, and the quota (nil when unlimited).
+-- @return { used_bytes, quota_bytes, photos, videos, trashed } | nil, err
+function M.usage(user)
+  local row, err = assets_repo.usage(user.id)
+  if not row then
+    return db_failure("usage failed", err)
+  end
+  return {
+    used_bytes = row.bytes,
+    quota_bytes = policy.quota_bytes(user),
+    photos = row.photos,
+    videos = row.videos,
+    trashed = row.trashed,
+  }
+end
+
+--- Housekeeping: purge trashed assets older than the retention, a batch at a time.
+-- Safe with several processes: a row deleted by another is simply gone.
+-- @return number purged
+function M.purge_expired_trash(now)
+  local cutoff = clock.iso(now - policy.trash_retention_days() * 86400)
+  local rows = assets_repo.find_expired_trash(cutoff, 100) or {}
+  local purged = 0
+  for _, asset in ipairs(rows) do
+    if M.destroy(asset) then
+      purged = purged + 1
+    end
+  end
+  return purged
+end
+
+return M

@@ -1,0 +1,26 @@
+--- Periodic clean-up, run by the serve process's timer: uploads never finished, and
+-- trashed assets past the retention period. Every step is safe when several
+-- processes run it at once (a row handled by one is simply gone for the others).
+local log = require("core.log")
+local assets = require("services.assets")
+local clock = require("infra.clock")
+local uploads = require("services.uploads")
+
+local M = {}
+
+--- One round of clean-up.
+-- @return { stale_uploads = n, expired_trash = n }
+function M.run()
+  local now = clock.now()
+  local result = {
+    stale_uploads = uploads.clean_stale(now),
+    expired_trash = assets.purge_expired_trash(now),
+  }
+  if result.stale_uploads > 0 or result.expired_trash > 0 then
+    log.info("housekeeping", { mod = "services.housekeeping", stale_uploads = result.stale_uploads,
+      expired_trash = result.expired_trash })
+  end
+  return result
+end
+
+return M
