@@ -312,9 +312,20 @@ static enum MHD_Result add_kv(void *cls, enum MHD_ValueKind kind, const char *ke
     return MHD_YES;
 }
 
-/* [-0, +1] Pushes the request table handed to app.handle. */
-static void push_request(lua_State *L, struct MHD_Connection *c, request_state *rs,
-                         const char *method, const char *url) {
+/* What build_request needs, passed through vm_dispatch. */
+typedef struct {
+    struct MHD_Connection *c;
+    request_state *rs;
+    const char *method, *url;
+} request_source;
+
+/* [-1, +1] build_request(source) -> the request table handed to app.handle. Runs in
+ * protected mode (vm_dispatch), so an allocation failure is an ordinary error. */
+static int build_request(lua_State *L) {
+    const request_source *src = lua_touserdata(L, 1);
+    struct MHD_Connection *c = src->c;
+    request_state *rs = src->rs;
+    const char *method = src->method, *url = src->url;
     lua_createtable(L, 0, 9);
     lua_pushstring(L, method);
     lua_setfield(L, -2, "method");
@@ -338,6 +349,7 @@ static void push_request(lua_State *L, struct MHD_Connection *c, request_state *
     }
     lua_newtable(L);
     lua_setfield(L, -2, "ctx");
+    return 1;
 }
 
 static enum MHD_Result dispatch_to_lua(struct MHD_Connection *c, request_state *rs,
@@ -348,8 +360,8 @@ static enum MHD_Result dispatch_to_lua(struct MHD_Connection *c, request_state *
     lua_State *L = vm_lua(v);
     int base = lua_gettop(L);
     core_set_request_id(rs->request_id);
-    push_request(L, c, rs, method, url);
-    int rc = vm_dispatch(v);
+    request_source src = {c, rs, method, url};
+    int rc = vm_dispatch(v, build_request, &src);
     core_set_request_id(NULL);
     if (rc != 0) {
         lua_settop(L, base);

@@ -76,12 +76,22 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return grown;
 }
 
+/* Counts instructions in steps of HOOK_EVERY. Once the budget is spent it fires on
+ * every instruction, so a pcall in Lua cannot swallow the error and carry on. */
 static void budget_hook(lua_State *L, lua_Debug *ar) {
     vm *v;
     lua_getallocf(L, (void **)&v);
     v->instructions_left -= HOOK_EVERY;
-    if (v->instructions_left < 0)
+    if (v->instructions_left < 0) {
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, "instruction budget exceeded");
+    }
+}
+
+/* A fresh budget for the next request or periodic call. */
+static void reset_budget(vm *v) {
+    v->instructions_left = cfg.lua_instruction_limit;
+    lua_sethook(v->L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
 }
 
 int core_fail(lua_State *L, const char *fmt, ...) {
@@ -306,6 +316,8 @@ static void make_globals_strict(lua_State *L) {
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, undeclared_global);
     lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");   /* setmetatable(_G, nil) cannot undo it */
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
 }
@@ -411,10 +423,19 @@ void vm_destroy(vm *v) {
 
 lua_State *vm_lua(vm *v) { return v->L; }
 
-int vm_dispatch(vm *v) {
+int vm_dispatch(vm *v, lua_CFunction build_request, void *arg) {
     lua_State *L = v->L;
+    reset_budget(v);
+    /* the request table is built inside a protected call: running out of memory there
+     * is an error like any other, not a panic */
+    lua_pushcfunction(L, build_request);
+    lua_pushlightuserdata(L, arg);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        log_fmt(LOG_ERROR, "vm", "cannot build the request: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
     int req = lua_gettop(L);
-    v->instructions_left = cfg.lua_instruction_limit;
     lua_pushcfunction(L, traceback_handler);
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->handle_ref);
     lua_pushvalue(L, req);
@@ -433,7 +454,7 @@ int vm_dispatch(vm *v) {
 int vm_call_app(vm *v, const char *function) {
     lua_State *L = v->L;
     int base = lua_gettop(L);
-    v->instructions_left = cfg.lua_instruction_limit;
+    reset_budget(v);
     lua_pushcfunction(L, traceback_handler);
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->app_ref);
     if (lua_getfield(L, -1, function) != LUA_TFUNCTION) {

@@ -21,10 +21,11 @@ lua_State *vm_create_runner(void);
 void vm_destroy(vm *v);
 lua_State *vm_lua(vm *v);
 
-/* Calls the app's handle(req) with the request table on top of the stack, under the
- * per-request instruction budget. Returns 0 leaving status, body, headers on the
- * stack, or -1 after logging the error and traceback (stack restored). */
-int vm_dispatch(vm *v);
+/* Builds the request table with build_request(arg) (a C function called in protected
+ * mode with `arg` as a light userdata; it returns the table), then calls the app's
+ * handle(req) under the per-request instruction budget. Returns 0 leaving status,
+ * body, headers on the stack, or -1 after logging the error (stack restored). */
+int vm_dispatch(vm *v, lua_CFunction build_request, void *arg);
 
 /* Calls the app module's function `function` with no arguments, under the same
  * instruction budget as a request (periodic work). Returns 0, or -1 (logged). */

@@ -70,8 +70,8 @@ end
 -- Decodes and validates the body and query; fills req.input and req.args.
 local function validate_input(route, req)
   if route.body then
-    local content_type = req.headers["content-type"] or ""
-    if not content_type:lower():match("^application/json%s*[;]?") then
+    local media_type = (req.headers["content-type"] or ""):lower():match("^([^;]*)")
+    if media_type:match("^%s*(.-)%s*$") ~= "application/json" then
       return respond.error(errors.new("unsupported_media_type", "send application/json"))
     end
     local decoded, err = json.decode(req.body or "")
@@ -96,10 +96,8 @@ local function validate_input(route, req)
   return nil
 end
 
---- Serve one request.
--- @param req { method, path, headers, query, body?, remote_addr, request_id, ctx }
--- @return status, body, headers
-function M.handle(req)
+-- Routes, authenticates, validates and runs the handler.
+local function route_request(req)
   if req.path == "/api/v1/openapi.json" and (req.method == "GET" or req.method == "HEAD") then
     return 200, openapi_json, { ["Content-Type"] = "application/json", ["Cache-Control"] = "no-cache" }
   end
@@ -115,11 +113,8 @@ function M.handle(req)
     return respond.error(errors.not_found("route"))
   end
   -- a malformed id is as unknown as someone else's: 404, not 400
-  if route.params_schema then
-    local clean = schema.validate(route.params_schema, params, {})
-    if not clean then
-      return respond.error(errors.not_found("resource"))
-    end
+  if route.params_schema and not schema.validate(route.params_schema, params, {}) then
+    return respond.error(errors.not_found("resource"))
   end
   req.params = params
   local status, body, headers = authenticate(route, req)
@@ -129,7 +124,15 @@ function M.handle(req)
   if not status then
     status, body, headers = route.handler(req)
   end
-  local cors = http.cors_headers(req)
+  return status, body, headers
+end
+
+--- Serve one request.
+-- @param req { method, path, headers, query, body?, remote_addr, request_id, ctx }
+-- @return status, body, headers
+function M.handle(req)
+  local status, body, headers = route_request(req)
+  local cors = req.method ~= "OPTIONS" and http.cors_headers(req)
   if cors then
     for name, value in pairs(cors) do
       headers[name] = value

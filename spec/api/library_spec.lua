@@ -39,7 +39,11 @@ describe("library on " .. backend .. " storage #storage", function()
         local downloaded, res = library.download(server, alice, asset.id)
         assert.equal(core.crypto.sha256_hex(bytes), core.crypto.sha256_hex(downloaded))
         assert.matches("attachment", res.headers["content-disposition"])
-        assert.equal("nosniff", res.headers["x-content-type-options"])
+        assert.equal("image/jpeg", res.headers["content-type"])
+        if backend == "local" then
+          -- S3 cannot be told to send nosniff; its own origin and attachment stand in
+          assert.equal("nosniff", res.headers["x-content-type-options"])
+        end
       end
     end)
 

@@ -58,6 +58,11 @@ return {
   route("loop", function()
     while true do end
   end),
+  route("loop-in-pcall", function()
+    while true do
+      pcall(function() while true do end end)
+    end
+  end),
   route("recursion", function()
     local function deeper(n) return deeper(n + 1) + 1 end
     return respond.json(200, { n = deeper(1) })
@@ -215,6 +220,13 @@ describe("the server sandbox", function()
     assert_still_serving()
     -- and again, on whichever thread answers
     assert_internal_error(get("loop"))
+    assert_still_serving()
+  end)
+
+  it("stops a loop that catches the budget error with pcall and carries on", function()
+    local started = core.time.monotonic_ms()
+    assert_internal_error(get("loop-in-pcall"))
+    assert.is_true(core.time.monotonic_ms() - started < 5000)
     assert_still_serving()
   end)
 
