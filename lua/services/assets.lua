@@ -131,9 +131,9 @@ end
 
 -- Deletes every stored object of an asset; stops at the first failure.
 local function delete_bytes(asset)
-  for _, key in ipairs({ asset.storage_key_original, asset.storage_key_thumb,
-    asset.storage_key_preview, asset.storage_key_poster, asset.staging_key }) do
-    local ok, err = storage.delete(key)
+  for _, field in ipairs({ "storage_key_original", "storage_key_thumb", "storage_key_preview",
+    "storage_key_poster", "staging_key" }) do
+    local ok, err = storage.delete(asset[field])
     if not ok then
       return nil, err
     end

@@ -48,11 +48,11 @@ describe("library on " .. backend .. " storage #storage", function()
     end)
 
     if backend == "s3" then
-      it("stores a 12 MB file in parts, resumes after an interruption, and reads back identical bytes", function()
-        local bytes = library.jpeg(12 * 1024 * 1024)
+      it("stores a 60 MB file in parts, resumes after an interruption, and reads back identical bytes", function()
+        local bytes = library.jpeg(60 * 1024 * 1024)
         local created = library.create(server, alice, bytes).json()
         assert.equal("multipart", created.upload.method)
-        assert.equal(3, #created.upload.parts)
+        assert.equal(12, #created.upload.parts)
         -- send part 1 only, then ask what is stored
         local first = created.upload.parts[1]
         library.fetch(server, "PUT", first.url, { body = bytes:sub(1, first.size_bytes) })
@@ -78,6 +78,22 @@ describe("library on " .. backend .. " storage #storage", function()
       assert.is_nil(body.upload)
       -- another user uploading the same bytes is not a duplicate of alice's
       assert.equal(201, library.create(server, bob, bytes).status)
+    end)
+
+    it("refuses a 1-byte file at finalize: it cannot be a photo or video", function()
+      local created = library.create(server, alice, "\xff").json()
+      library.send(server, created.upload, "\xff")
+      local done = library.finalize(server, alice, created.asset.id)
+      assert.equal(422, done.status)
+      assert.equal("upload_rejected", done.json().error.code)
+    end)
+
+    it("refuses a claimed size over MAX_UPLOAD_SIZE_BYTES before anything is stored (F5)", function()
+      local res = library.create(server, alice, "x", { size_bytes = 10 * 1024 * 1024 * 1024 * 1024 })
+      assert.equal(413, res.status)
+      assert.equal("file_too_large", res.json().error.code)
+      assert.equal(0, core.db.query("SELECT count(*) AS n FROM assets WHERE size_bytes > ?",
+        1024 * 1024 * 1024 * 1024)[1].n)
     end)
 
     it("refuses empty files, unknown types and bad hashes with 400", function()
