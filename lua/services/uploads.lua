@@ -270,25 +270,23 @@ function M.finalize(user, asset_id, parts)
       head.size, asset.size_bytes))
   end
 
-  -- 2. the content is what it claims to be
-  local first_bytes, read_err = storage.read(source, 0, media_types.SNIFF_BYTES)
+  -- 2. into its final place, where no upload URL points (a concurrent finalize may
+  -- have moved it already: then it is there)
+  if source ~= asset.storage_key_original then
+    local moved, move_err = storage.move(source, asset.storage_key_original)
+    if not moved and not storage.head(asset.storage_key_original) then
+      return storage_failure("move failed", move_err)
+    end
+  end
+
+  -- 3. the content is what it claims to be (nothing links to it until it is ready)
+  local first_bytes, read_err = storage.read(asset.storage_key_original, 0, media_types.SNIFF_BYTES)
   if not first_bytes then
     return storage_failure("read failed", read_err)
   end
   local matches, reason = media_types.content_matches(asset.content_type, first_bytes)
   if not matches then
     return fail(asset, reason)
-  end
-
-  -- 3. into its final place, where no upload URL points
-  if source ~= asset.storage_key_original then
-    local moved, move_err = storage.move(source, asset.storage_key_original)
-    if not moved then
-      local there = storage.head(asset.storage_key_original)
-      if not there then
-        return storage_failure("move failed", move_err)
-      end
-    end
   end
 
   -- 4. ready, exactly once
