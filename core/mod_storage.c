@@ -48,8 +48,9 @@ static void ensure_backend(lua_State *L) {
 }
 
 static const char *check_key(lua_State *L, int idx) {
-    const char *key = luaL_checkstring(L, idx);
-    luaL_argcheck(L, localstore_key_valid(key), idx, "invalid storage key");
+    size_t len;
+    const char *key = luaL_checklstring(L, idx, &len);
+    luaL_argcheck(L, strlen(key) == len && localstore_key_valid(key), idx, "invalid storage key");
     return key;
 }
 

@@ -50,6 +50,22 @@ function M.all()
   return list
 end
 
+-- The sizes of the DIB header that follows a BMP's file header (core, OS/2 short,
+-- INFO, V2, V3, OS/2 v2, V4, V5). Without one, "BM" could start any text file.
+local DIB_SIZES = { [12] = true, [16] = true, [40] = true, [52] = true, [56] = true,
+  [64] = true, [108] = true, [124] = true }
+
+-- Whether the head starts with a plausible ftyp box: its big-endian size covers at
+-- least size, type, major brand and minor version, and is small (brands are a short
+-- list). Without this, any four bytes -- text too -- could precede "ftyp".
+local function ftyp_box(head)
+  if #head < 12 or head:sub(5, 8) ~= "ftyp" then
+    return false
+  end
+  local size = string.unpack(">I4", head)
+  return size >= 16 and size <= 4096
+end
+
 -- The declared types a file's first bytes agree with, or nil when unrecognised.
 local function compatible_types(head)
   if head:sub(1, 3) == "\xff\xd8\xff" then
@@ -60,11 +76,11 @@ local function compatible_types(head)
     return { ["image/gif"] = true }
   elseif head:sub(1, 4) == "RIFF" and head:sub(9, 12) == "WEBP" then
     return { ["image/webp"] = true }
-  elseif head:sub(1, 2) == "BM" and #head >= 14 then
+  elseif head:sub(1, 2) == "BM" and #head >= 18 and DIB_SIZES[string.unpack("<I4", head, 15)] then
     return { ["image/bmp"] = true }
   elseif head:sub(1, 4) == "\x1a\x45\xdf\xa3" then
     return { ["video/webm"] = true, ["video/x-matroska"] = true }
-  elseif head:sub(5, 8) == "ftyp" then
+  elseif ftyp_box(head) then
     return BRANDS[head:sub(9, 12)]
   end
   return nil

@@ -3,8 +3,13 @@
 -- v/, posters p/; uploads land under staging/ until finalize moves them.
 local M = {}
 
+-- The year and month of an RFC 3339 time; raises (at the caller of the public
+-- function) on anything else, so no key is ever filed under "nil/".
 local function year_month(iso)
-  local year, month = iso:match("^(%d%d%d%d)%-(%d%d)")
+  local year, month = tostring(iso):match("^(%d%d%d%d)%-(%d%d)%-%d%dT")
+  if not year then
+    error("storage_keys: created_at must be RFC 3339, got " .. tostring(iso), 3)
+  end
   return year, month
 end
 

@@ -132,8 +132,10 @@ end
 -- @return { bytes, photos, videos, trashed } | nil, err
 function M.usage(owner_id)
   return first(db.query("SELECT coalesce(sum(size_bytes), 0) AS bytes,"
-    .. " coalesce(sum(CASE WHEN type = 'photo' AND status = 'ready' THEN 1 ELSE 0 END), 0) AS photos,"
-    .. " coalesce(sum(CASE WHEN type = 'video' AND status = 'ready' THEN 1 ELSE 0 END), 0) AS videos,"
+    .. " coalesce(sum(CASE WHEN type = 'photo' AND status = 'ready' AND deleted_at IS NULL"
+    .. " THEN 1 ELSE 0 END), 0) AS photos,"
+    .. " coalesce(sum(CASE WHEN type = 'video' AND status = 'ready' AND deleted_at IS NULL"
+    .. " THEN 1 ELSE 0 END), 0) AS videos,"
     .. " coalesce(sum(CASE WHEN deleted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS trashed"
     .. " FROM assets WHERE owner_id = ? AND status IN ('uploading', 'ready')", owner_id))
 end
@@ -152,10 +154,11 @@ function M.find_expired_trash(before_iso, limit)
     .. " AND deleted_at < ? ORDER BY deleted_at LIMIT ?", before_iso, limit)
 end
 
---- The ids of all trashed assets of a user.
+--- The ids of up to `limit` trashed assets of a user.
 -- @return rows | nil, err
-function M.trashed_ids(owner_id)
-  return db.query("SELECT id FROM assets WHERE owner_id = ? AND deleted_at IS NOT NULL", owner_id)
+function M.trashed_ids(owner_id, limit)
+  return db.query("SELECT id FROM assets WHERE owner_id = ? AND deleted_at IS NOT NULL LIMIT ?",
+    owner_id, limit)
 end
 
 return M

@@ -13,6 +13,7 @@ local storage = require("infra.storage")
 local M = {}
 
 local DEFAULT_LIMIT = 100
+local MAX_BATCH = 500   -- ids per statement when emptying the trash
 
 local function db_failure(what, err)
   log.error(what, { mod = "services.assets", err = err })
@@ -225,26 +226,36 @@ function M.purge(user, asset_id)
   end
   local result, bulk_err = M.bulk(user, "purge", { asset_id })
   if not result then
+    if bulk_err.code == "not_found" then
+      return true   -- a concurrent purge got there first
+    end
     return nil, bulk_err
   end
   return true
 end
 
---- Delete forever everything in the user's trash.
+--- Delete forever everything in the user's trash, a batch at a time.
 -- @return { changed = n } | nil, err
 function M.empty_trash(user)
-  local rows, err = assets_repo.trashed_ids(user.id)
-  if not rows then
-    return db_failure("trash lookup failed", err)
+  local total = 0
+  while true do
+    local rows, err = assets_repo.trashed_ids(user.id, MAX_BATCH)
+    if not rows then
+      return db_failure("trash lookup failed", err)
+    end
+    if #rows == 0 then
+      return { changed = total }
+    end
+    local ids = {}
+    for i, row in ipairs(rows) do
+      ids[i] = row.id
+    end
+    local result, bulk_err = M.bulk(user, "purge", ids)
+    if not result then
+      return nil, bulk_err
+    end
+    total = total + result.changed
   end
-  if #rows == 0 then
-    return { changed = 0 }
-  end
-  local ids = {}
-  for i, row in ipairs(rows) do
-    ids[i] = row.id
-  end
-  return M.bulk(user, "purge", ids)
 end
 
 local KIND_KEYS = { original = "storage_key_original", thumb = "storage_key_thumb",
