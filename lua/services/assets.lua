@@ -9,6 +9,7 @@ local cursor = require("infra.cursor")
 local errors = require("domain.errors")
 local policy = require("infra.policy")
 local storage = require("infra.storage")
+local sweeps_repo = require("repositories.storage_sweeps")
 
 local M = {}
 
@@ -133,8 +134,14 @@ end
 -- Deletes every stored object of an asset; stops at the first failure.
 local function delete_bytes(asset)
   for _, field in ipairs({ "storage_key_original", "storage_key_thumb", "storage_key_preview",
-    "storage_key_poster", "staging_key" }) do
+    "storage_key_poster" }) do
     local ok, err = storage.delete(asset[field])
+    if not ok then
+      return nil, err
+    end
+  end
+  if asset.staging_key then
+    local ok, err = M.sweep_later(asset.staging_key)
     if not ok then
       return nil, err
     end
@@ -143,6 +150,30 @@ local function delete_bytes(asset)
     storage.multipart_abort(asset.storage_key_original, asset.multipart_upload_id)
   end
   return true
+end
+
+--- Deletes `key` now and again once every upload URL that could write it has expired
+-- (a replayed upload could put the bytes back). Used for staging keys.
+-- @return true | nil, err
+function M.sweep_later(key)
+  local ok, err = storage.delete(key)
+  if not ok then
+    return nil, err
+  end
+  return sweeps_repo.schedule(key, clock.iso(clock.now() + config.signed_url_ttl_seconds + 60))
+end
+
+--- Housekeeping: delete the objects whose sweep is due.
+-- @return number swept
+function M.sweep_due(now)
+  local rows = sweeps_repo.due(clock.iso(now), 100) or {}
+  local swept = 0
+  for _, row in ipairs(rows) do
+    if storage.delete(row.storage_key) and sweeps_repo.remove(row.storage_key) then
+      swept = swept + 1
+    end
+  end
+  return swept
 end
 
 --- Delete an asset's bytes, then its row. Used by purge, trash retention and upload

@@ -278,6 +278,10 @@ function M.finalize(user, asset_id, parts)
       return storage_failure("move failed", move_err)
     end
   end
+  if asset.staging_key then
+    -- the upload URL stays valid for a while: a replay must not leave bytes behind
+    assets.sweep_later(asset.staging_key)
+  end
 
   -- 3. the content is what it claims to be (nothing links to it until it is ready)
   local first_bytes, read_err = storage.read(asset.storage_key_original, 0, media_types.SNIFF_BYTES)

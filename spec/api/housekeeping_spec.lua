@@ -59,4 +59,18 @@ describe("housekeeping", function()
     assert.is_true(wait_for(function() return row_count(old.id) == 0 end))
     assert.equal(1, row_count(recent.id))
   end)
+
+  it("sweeps what a replayed upload URL writes after finalize, once the URL has expired", function()
+    local bytes = library.jpeg(704)
+    local created = library.create(server, account, bytes).json()
+    library.send(server, created.upload, bytes)
+    assert.equal(200, library.finalize(server, account, created.asset.id).status)
+    -- the replay is accepted by storage (the URL is still valid) ...
+    library.send(server, created.upload, bytes)
+    local staged = server.data_dir .. "/media/staging/" .. account.user.id .. "/" .. created.asset.id
+    assert.is_truthy(io.open(staged, "rb"))
+    -- ... and swept once the sweep is due (here: made due at once)
+    core.db.exec("UPDATE storage_sweeps SET sweep_after = '2000-01-01T00:00:00.000Z'")
+    assert.is_true(wait_for(function() return io.open(staged, "rb") == nil end))
+  end)
 end)

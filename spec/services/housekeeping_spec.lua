@@ -59,7 +59,7 @@ describe("services.housekeeping", function()
     stored(owner, { upload_expires_at = "2000-01-01T00:00:00.000Z" })
     stored(owner, { status = "ready", deleted_at = "2000-01-01T00:00:00.000Z" })
     housekeeping.run()
-    assert.same({ stale_uploads = 0, expired_trash = 0 }, housekeeping.run())
+    assert.same({ stale_uploads = 0, expired_trash = 0, swept_objects = 0 }, housekeeping.run())
   end)
 
   it("runs both steps with one reading of the clock and reports their counts", function()
@@ -70,13 +70,20 @@ describe("services.housekeeping", function()
         calls[#calls + 1] = { "clean_stale", now }
         return 3
       end },
-      ["services.assets"] = { purge_expired_trash = function(now)
-        calls[#calls + 1] = { "purge_expired_trash", now }
-        return 2
-      end },
+      ["services.assets"] = {
+        purge_expired_trash = function(now)
+          calls[#calls + 1] = { "purge_expired_trash", now }
+          return 2
+        end,
+        sweep_due = function(now)
+          calls[#calls + 1] = { "sweep_due", now }
+          return 1
+        end,
+      },
     })
-    assert.same({ stale_uploads = 3, expired_trash = 2 }, wired.run())
-    assert.same({ { "clean_stale", 1700000000 }, { "purge_expired_trash", 1700000000 } }, calls)
+    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1 }, wired.run())
+    assert.same({ { "clean_stale", 1700000000 }, { "purge_expired_trash", 1700000000 },
+      { "sweep_due", 1700000000 } }, calls)
   end)
 
   it("logs a round that removed something, and stays quiet otherwise", function()
@@ -85,7 +92,10 @@ describe("services.housekeeping", function()
       return fixtures.load_with("services.housekeeping", {
         ["core.log"] = { info = function(msg, fields) logged[#logged + 1] = { msg, fields } end },
         ["services.uploads"] = { clean_stale = function() return stale end },
-        ["services.assets"] = { purge_expired_trash = function() return expired end },
+        ["services.assets"] = {
+          purge_expired_trash = function() return expired end,
+          sweep_due = function() return 0 end,
+        },
       })
     end
     wired(0, 0).run()
@@ -93,8 +103,10 @@ describe("services.housekeeping", function()
     wired(1, 0).run()
     wired(0, 4).run()
     assert.same({
-      { "housekeeping", { mod = "services.housekeeping", stale_uploads = 1, expired_trash = 0 } },
-      { "housekeeping", { mod = "services.housekeeping", stale_uploads = 0, expired_trash = 4 } },
+      { "housekeeping", { mod = "services.housekeeping", stale_uploads = 1, expired_trash = 0,
+        swept_objects = 0 } },
+      { "housekeeping", { mod = "services.housekeeping", stale_uploads = 0, expired_trash = 4,
+        swept_objects = 0 } },
     }, logged)
   end)
 end)
