@@ -7,7 +7,7 @@
 #
 # Every process started through start_itcloud, start_bare or track is stopped on exit (also
 # on Ctrl-C), and WORK is removed.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the variables set here are read by the scripts
 
 DURATION=${BENCH_DURATION:-10}               # seconds per measured wrk run
 WARMUP=2                                     # seconds of untimed load before each run
@@ -44,6 +44,9 @@ bench_init() {
     WORK=$(mktemp -d "${BENCH_TMPDIR:-${TMPDIR:-/tmp}}/itcloud-$1.XXXXXX")
     trap bench_cleanup EXIT
     trap 'exit 130' INT TERM                 # run the EXIT trap on Ctrl-C too
+    # set -e stops a script silently; say which command failed (also inside functions)
+    set -o errtrace
+    trap 'echo "bench: failed (status $?) at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
 }
 
 bench_cleanup() {
@@ -231,9 +234,10 @@ api_login() {
 }
 
 # Prints the first string value of key $1 in the JSON on stdin (enough for ids, tokens,
-# cursors and URLs: undoes the \/ escape and core.json's \u0026, \u003c, \u003e).
+# cursors and URLs: undoes the \/ escape and core.json's \u0026, \u003c, \u003e). Prints
+# nothing, and succeeds, when the key is absent.
 json_string() {
-    grep -o "\"$1\" *: *\"[^\"]*\"" | head -n 1 \
+    { grep -o "\"$1\" *: *\"[^\"]*\"" || true; } | head -n 1 \
         | sed 's/^[^:]*: *"//; s/"$//; s#\\/#/#g; s/\\u0026/\&/g; s/\\u003c/</g; s/\\u003e/>/g'
 }
 
@@ -250,7 +254,7 @@ machine_line() {
 # Prints the tool-versions and load lines of a wrk report header.
 load_lines() {
     echo "- libmicrohttpd $(pkg-config --modversion libmicrohttpd 2>/dev/null || echo '?')," \
-         "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2)"
+         "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f1-2 || true)"   # wrk -v exits 1
     echo "- load: wrk -t$WRK_THREADS -c$CONNECTIONS, ${WARMUP} s warm-up + ${DURATION} s measured," \
          "on the same machine as the server; itcloud HTTP_THREADS=2, LOG_LEVEL=warn"
 }

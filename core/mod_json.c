@@ -12,6 +12,7 @@
 
 #define JSON_MAX_DEPTH 64
 #define ARRAY_MT "core.json.array"
+#define RAW_MT "core.json.raw"
 #define OUTBUF_MT "core.json.outbuf"
 
 typedef struct { char *data; size_t len, cap; } outbuf;
@@ -111,6 +112,19 @@ static void encode_table(lua_State *L, outbuf *b, int idx, int depth) {
     if (depth >= JSON_MAX_DEPTH)
         luaL_error(L, "json encode: nesting deeper than %d", JSON_MAX_DEPTH);
     luaL_checkstack(L, 4, "json encode");
+    if (lua_getmetatable(L, idx)) {   /* core.json.raw: JSON text written as it is */
+        luaL_getmetatable(L, RAW_MT);
+        int is_raw = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (is_raw) {
+            size_t len;
+            lua_rawgeti(L, idx, 1);
+            const char *text = lua_tolstring(L, -1, &len);
+            put(L, b, text, len);
+            lua_pop(L, 1);
+            return;
+        }
+    }
     lua_Integer n = sequence_length(L, idx);
     if (n == 0) {   /* empty: an array only when marked with core.json.array */
         int is_array = 0;
@@ -232,12 +246,25 @@ static int json_array(lua_State *L) {
     return 1;
 }
 
+/* core.json.raw(text) -> a value that encodes as `text` itself. For JSON made by a
+ * trusted producer (the database's JSON functions); it is not checked. */
+static int json_raw(lua_State *L) {
+    luaL_checkstring(L, 1);
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    luaL_setmetatable(L, RAW_MT);
+    return 1;
+}
+
 int luaopen_core_json(lua_State *L) {
     luaL_newmetatable(L, OUTBUF_MT);
     lua_pushcfunction(L, outbuf_free);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     luaL_newmetatable(L, ARRAY_MT);
+    lua_pop(L, 1);
+    luaL_newmetatable(L, RAW_MT);
     lua_pop(L, 1);
 
     lua_newtable(L);                               /* core.json */
@@ -261,5 +288,7 @@ int luaopen_core_json(lua_State *L) {
     lua_setfield(L, -2, "encode");
     lua_pushcfunction(L, json_array);
     lua_setfield(L, -2, "array");
+    lua_pushcfunction(L, json_raw);
+    lua_setfield(L, -2, "raw");
     return 1;
 }

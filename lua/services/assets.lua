@@ -71,14 +71,15 @@ function M.list(user, q)
     end
     query.after = { sort_at = position.s, id = position.i }
   end
-  local rows, err = assets_repo.list(query)
+  local rows, err = assets_repo.list_json(query)
   if not rows then
     return db_failure("asset list failed", err)
   end
-  local items = json.array({})
+  local texts = {}
   for i, row in ipairs(rows) do
-    items[i] = M.present(row)
+    texts[i] = row.json
   end
+  local items = json.raw("[" .. table.concat(texts, ",") .. "]")
   local next_cursor
   if #rows == query.limit then
     local last = rows[#rows]

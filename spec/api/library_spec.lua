@@ -226,6 +226,11 @@ describe("library on " .. backend .. " storage #storage", function()
       assert.equal(ids[7], seen[1].id)
     end)
 
+    it("describes an asset the same way in a listing and on its own", function()
+      local item = get(owner, "/api/v1/assets?limit=1").json().items[1]
+      assert.same(get(owner, "/api/v1/assets/" .. item.id).json().asset, item)
+    end)
+
     it("filters by type and dates", function()
       local res = get(owner, "/api/v1/assets?type=video").json()
       assert.equal(0, #res.items)

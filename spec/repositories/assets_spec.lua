@@ -50,6 +50,21 @@ local function only(rows, wanted)
   return list
 end
 
+
+-- list_json answers each row as its public JSON; decode it (plus the position) for checks
+local function list(q)
+  local rows, err = assets.list_json(q)
+  if not rows then
+    return nil, err
+  end
+  for i, row in ipairs(rows) do
+    local item = core.json.decode(row.json)
+    item.sort_at = row.sort_at
+    rows[i] = item
+  end
+  return rows
+end
+
 describe("repositories.assets", function()
   teardown(function()
     fixtures.cleanup()
@@ -305,7 +320,7 @@ describe("repositories.assets", function()
     end)
 
     it("lists the owner's ready assets outside the trash, newest first, ties by id", function()
-      local rows = assert(assets.list({ owner_id = owner.id, limit = 100 }))
+      local rows = assert(list({ owner_id = owner.id, limit = 100 }))
       assert.same(order, ids_of(rows))
       assert.equal(by_name.p7.id, rows[1].id)
       -- the three of 2024-01-03 come in descending id order
@@ -323,7 +338,7 @@ describe("repositories.assets", function()
       for limit = 1, 11 do
         local seen, after = {}, nil
         for _ = 1, 20 do
-          local rows = assert(assets.list({ owner_id = owner.id, limit = limit, after = after }))
+          local rows = assert(list({ owner_id = owner.id, limit = limit, after = after }))
           for _, row in ipairs(rows) do
             seen[#seen + 1] = row.id
           end
@@ -340,7 +355,7 @@ describe("repositories.assets", function()
     it("continues after a position inside a tie", function()
       local tie_ids = { by_name.tie1.id, by_name.tie2.id, by_name.tie3.id }
       table.sort(tie_ids)
-      local rows = assert(assets.list({ owner_id = owner.id, limit = 100,
+      local rows = assert(list({ owner_id = owner.id, limit = 100,
         after = { sort_at = "2024-01-03T10:00:00.000Z", id = tie_ids[3] } }))
       local expected = {}
       local started = false
@@ -355,9 +370,9 @@ describe("repositories.assets", function()
     end)
 
     it("filters by type", function()
-      local videos = ids_of(assert(assets.list({ owner_id = owner.id, type = "video", limit = 100 })))
+      local videos = ids_of(assert(list({ owner_id = owner.id, type = "video", limit = 100 })))
       assert.same({ by_name.v2.id, by_name.tie2.id, by_name.v1.id }, videos)
-      local photos = assert(assets.list({ owner_id = owner.id, type = "photo", limit = 100 }))
+      local photos = assert(list({ owner_id = owner.id, type = "photo", limit = 100 }))
       assert.equal(7, #photos)
       for _, row in ipairs(photos) do
         assert.equal("photo", row.type)
@@ -365,30 +380,30 @@ describe("repositories.assets", function()
     end)
 
     it("filters by date: from inclusive, to exclusive", function()
-      local rows = assert(assets.list({ owner_id = owner.id, limit = 100,
+      local rows = assert(list({ owner_id = owner.id, limit = 100,
         from = "2024-01-03T10:00:00.000Z", to = "2024-02-01T00:00:00.000Z" }))
       local got = ids_of(rows)
       assert.equal(4, #got)   -- the three ties and p4; p5 sits exactly on `to`
       assert.equal(by_name.p4.id, got[1])
-      rows = assert(assets.list({ owner_id = owner.id, limit = 100,
+      rows = assert(list({ owner_id = owner.id, limit = 100,
         from = "2025-01-01T00:00:00.000Z" }))
       assert.same({ by_name.p7.id }, ids_of(rows))
-      rows = assert(assets.list({ owner_id = owner.id, limit = 100, to = "2024-01-02T10:00:00.001Z" }))
+      rows = assert(list({ owner_id = owner.id, limit = 100, to = "2024-01-02T10:00:00.001Z" }))
       assert.same({ by_name.v1.id, by_name.p1.id }, ids_of(rows))
-      assert.same({}, assets.list({ owner_id = owner.id, limit = 100,
+      assert.same({}, list({ owner_id = owner.id, limit = 100,
         from = "2024-03-01T00:00:00.000Z", to = "2024-03-01T00:00:00.000Z" }))
     end)
 
     it("lists the trash only with trashed = true, with the same filters", function()
-      local trash = assert(assets.list({ owner_id = owner.id, trashed = true, limit = 100 }))
+      local trash = assert(list({ owner_id = owner.id, trashed = true, limit = 100 }))
       assert.same({ by_name.trashed.id }, ids_of(trash))
-      assert.same({}, assets.list({ owner_id = owner.id, trashed = true, type = "video", limit = 100 }))
-      assert.same({ by_name.theirs.id }, ids_of(assets.list({ owner_id = other.id, limit = 100 })))
+      assert.same({}, list({ owner_id = owner.id, trashed = true, type = "video", limit = 100 }))
+      assert.same({ by_name.theirs.id }, ids_of(list({ owner_id = other.id, limit = 100 })))
     end)
 
     it("treats SQL in filter values as data", function()
-      assert.same({}, assets.list({ owner_id = "' OR 1=1 --", limit = 100 }))
-      assert.same({}, assets.list({ owner_id = owner.id, type = "photo' OR '1'='1", limit = 100 }))
+      assert.same({}, list({ owner_id = "' OR 1=1 --", limit = 100 }))
+      assert.same({}, list({ owner_id = owner.id, type = "photo' OR '1'='1", limit = 100 }))
     end)
   end)
 
