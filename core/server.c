@@ -32,6 +32,7 @@
 #include "vm.h"
 
 #define MAX_TRACKED_FDS 65536
+#define MAX_REQUEST_HEAD_BYTES (32 * 1024)   /* request line and headers */
 
 /* Per-request state, from the first access-handler call to completion. */
 typedef struct {
@@ -467,6 +468,12 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
         const char *problem = framing_problem(c);
         if (problem)
             return queue_error(c, rs, 400, "bad_request", problem);
+        /* the pool is larger than any head needs (it is the upload read buffer), so the
+         * head's own limit is checked here */
+        const union MHD_ConnectionInfo *head =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        if (head && head->header_size > MAX_REQUEST_HEAD_BYTES)
+            return queue_error(c, rs, 431, "headers_too_large", "the request head is too large");
         /* the head has arrived: now the body has its own deadline */
         set_deadline(fd, monotonic_ms() + cfg.body_timeout_seconds * 1000);
         if (rs->is_blob) {
