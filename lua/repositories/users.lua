@@ -3,7 +3,8 @@ local db = require("core.db")
 
 local M = {}
 
-local COLUMNS = "id, email, password_hash, is_active, token_epoch, created_at, updated_at"
+local COLUMNS = "id, email, password_hash, is_active, token_epoch, library_version, created_at,"
+  .. " updated_at"
 
 --- Insert a user.
 -- @param user { id, email, password_hash, created_at }

@@ -14,6 +14,13 @@ local sweeps_repo = require("repositories.storage_sweeps")
 local M = {}
 
 local DEFAULT_LIMIT = 100
+
+-- Listing pages already rendered in this VM, keyed by user, library version and the
+-- exact query. The version (kept by database triggers, read with the user on every
+-- request) changes with any change to the user's assets, so a cached page is never
+-- served stale, across threads and processes alike. A cache safe to lose.
+local PAGE_CACHE_MAX = 256
+local page_cache, page_cache_count = {}, 0
 local MAX_BATCH = 500   -- ids per statement when emptying the trash
 
 local function db_failure(what, err)
@@ -48,7 +55,8 @@ local function scope_of(q)
   return table.concat({ q.trashed and "trash" or "library", q.type or "", q.from or "", q.to or "" }, "|")
 end
 
---- A page of the user's library (or trash), newest first.
+--- A page of the user's library (or trash), newest first. Pages are cached per VM
+-- under the user's library_version (when the user row carries it).
 -- @param q { trashed?, type?, from?, to?, cursor?, limit? } (from/to RFC 3339 or dates)
 -- @return { items, next_cursor } | nil, err (invalid_cursor | validation_error | unavailable)
 function M.list(user, q)
@@ -64,6 +72,12 @@ function M.list(user, q)
     end
   end
   local scope = scope_of(query)
+  local cache_key = user.library_version and table.concat({ user.id, user.library_version,
+    scope, query.limit, q.cursor or "" }, "|")
+  local cached = cache_key and page_cache[cache_key]
+  if cached then
+    return cached
+  end
   if q.cursor then
     local position = cursor.decode(user.id, scope, q.cursor)
     if not position or type(position.s) ~= "string" or type(position.i) ~= "string" then
@@ -85,7 +99,15 @@ function M.list(user, q)
     local last = rows[#rows]
     next_cursor = cursor.encode(user.id, scope, { s = last.sort_at, i = last.id })
   end
-  return { items = items, next_cursor = next_cursor }
+  local page = { items = items, next_cursor = next_cursor }
+  if cache_key then
+    if page_cache_count >= PAGE_CACHE_MAX then
+      page_cache, page_cache_count = {}, 0
+    end
+    page_cache[cache_key] = page
+    page_cache_count = page_cache_count + 1
+  end
+  return page
 end
 
 --- One asset of the user (in the library, the trash, or still uploading).
