@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "localstore.h"
+#include "responses.h"
 #include "log.h"
 
 #define BLOBS_PREFIX "/blobs/"
@@ -54,15 +55,9 @@ static enum MHD_Result blob_queue(struct MHD_Connection *c, blob_state *bs, int 
 /* {"error":{"code":..,"message":..}}; code and message are fixed strings, never input. */
 static enum MHD_Result blob_error(struct MHD_Connection *c, blob_state *bs, int status,
                                   const char *code, const char *message) {
-    char body[256];
-    int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
-                     message);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = response_json_error(code, message);
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
     if (status == 400 || status == 411 || status == 403 || status == 507)
         MHD_add_response_header(r, "Connection", "close");
     if (status == 405)

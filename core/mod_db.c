@@ -206,20 +206,32 @@ static void push_column(lua_State *L, sqlite3_stmt *stmt, int col) {
     }
 }
 
+/* The statement for argument 1 (from the cache) with arguments 2.. bound. NULL after
+ * pushing nil, err, code when SQLite refuses the SQL (the caller returns 3); raises
+ * on wrong parameters, which are programming errors. */
+static sqlite3_stmt *prepare_bound(lua_State *L, connection *c, const char *who) {
+    size_t len;
+    const char *sql = luaL_checklstring(L, 1, &len);
+    const char *err = NULL;
+    sqlite3_stmt *stmt = prepare_cached(c, sql, len, &err);
+    if (!stmt) {
+        push_db_error(L, c, err);
+        return NULL;
+    }
+    if ((err = bind_args(L, stmt, 2)) != NULL) {
+        sqlite3_clear_bindings(stmt);
+        luaL_error(L, "%s: %s", who, err);
+    }
+    return stmt;
+}
+
 /* core.db.query(sql, ...) -> rows | nil, err, code
  * rows is an array of tables keyed by column name; SQL NULL leaves the key out. */
 static int db_query(lua_State *L) {
-    size_t len;
-    const char *sql = luaL_checklstring(L, 1, &len);
     connection *c = get_connection(L);
-    const char *err = NULL;
-    sqlite3_stmt *stmt = prepare_cached(c, sql, len, &err);
+    sqlite3_stmt *stmt = prepare_bound(L, c, "core.db.query");
     if (!stmt)
-        return push_db_error(L, c, err);
-    if ((err = bind_args(L, stmt, 2)) != NULL) {
-        sqlite3_clear_bindings(stmt);
-        return luaL_error(L, "core.db.query: %s", err);
-    }
+        return 3;
     int ncols = sqlite3_column_count(stmt);
     int names = lua_gettop(L) + 1;
     luaL_checkstack(L, ncols + 4, "too many columns");
@@ -250,17 +262,10 @@ static int db_query(lua_State *L) {
 
 /* core.db.exec(sql, ...) -> changes, last_insert_rowid | nil, err, code */
 static int db_exec(lua_State *L) {
-    size_t len;
-    const char *sql = luaL_checklstring(L, 1, &len);
     connection *c = get_connection(L);
-    const char *err = NULL;
-    sqlite3_stmt *stmt = prepare_cached(c, sql, len, &err);
+    sqlite3_stmt *stmt = prepare_bound(L, c, "core.db.exec");
     if (!stmt)
-        return push_db_error(L, c, err);
-    if ((err = bind_args(L, stmt, 2)) != NULL) {
-        sqlite3_clear_bindings(stmt);
-        return luaL_error(L, "core.db.exec: %s", err);
-    }
+        return 3;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }

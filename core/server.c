@@ -29,6 +29,7 @@
 #include "housekeeping.h"
 #include "localstore.h"
 #include "log.h"
+#include "responses.h"
 #include "vm.h"
 
 #define MAX_TRACKED_FDS 65536
@@ -138,14 +139,10 @@ static enum MHD_Result queue(struct MHD_Connection *c, request_state *rs, int st
 /* Queues {"error":{"code":..,"message":..}} with the given status. */
 static enum MHD_Result queue_error(struct MHD_Connection *c, request_state *rs, int status,
                                    const char *code, const char *message) {
-    char body[512];
-    int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
-                     message);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    if (status == 413 || status == 400)
+    struct MHD_Response *r = response_json_error(code, message);
+    if (r == NULL)
+        return MHD_NO;
+    if (status == 413 || status == 400 || status == 431)
         MHD_add_response_header(r, "Connection", "close");
     return queue(c, rs, status, r);
 }
