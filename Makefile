@@ -5,7 +5,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -pthread \
             $(shell pkg-config --cflags $(PKGS))
-LDLIBS   := $(shell pkg-config --libs $(PKGS)) -pthread -lm
+LDLIBS    = $(shell pkg-config --libs $(PKGS)) -pthread -lm
 # Export the Lua API from the binary so busted's C modules (lfs, system) resolve.
 LDFLAGS  += -Wl,-E
 ASAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

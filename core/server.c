@@ -250,8 +250,34 @@ static bool peer_is_trusted(const char *ip) {
     return false;
 }
 
-/* The client address: the peer, or, when the peer is a trusted proxy, the last
- * X-Forwarded-For entry that is not itself a trusted proxy. */
+/* Every X-Forwarded-For line, joined with commas in the order received. */
+typedef struct {
+    char text[4096];
+    size_t len;
+    bool too_long;
+} forwarded_for;
+
+static enum MHD_Result collect_forwarded_for(void *cls, enum MHD_ValueKind kind, const char *key,
+                                             const char *value) {
+    forwarded_for *f = cls;
+    if (!key || strcasecmp(key, "X-Forwarded-For") != 0 || !value)
+        return MHD_YES;
+    size_t n = strlen(value);
+    if (f->len + n + 2 > sizeof(f->text)) {
+        f->too_long = true;
+        return MHD_NO;
+    }
+    if (f->len > 0)
+        f->text[f->len++] = ',';
+    memcpy(f->text + f->len, value, n + 1);
+    f->len += n;
+    return MHD_YES;
+}
+
+/* The client address: the peer, or, when the peer is a trusted proxy, the nearest
+ * X-Forwarded-For entry (from the right, across every such header line) that is not
+ * itself a trusted proxy. Anything malformed or oversized falls back to the last hop
+ * that can be vouched for. */
 static void client_address(struct MHD_Connection *c, char *out, size_t cap) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -265,21 +291,24 @@ static void client_address(struct MHD_Connection *c, char *out, size_t cap) {
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
     if (!peer_is_trusted(out))
         return;
-    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (!xff)
-        return;
-    char copy[1024];
-    snprintf(copy, sizeof(copy), "%s", xff);
+    forwarded_for xff = {.len = 0, .too_long = false};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_forwarded_for, &xff);
+    if (xff.len == 0 || xff.too_long)
+        return;   /* no header, or more than a proxy chain can be: trust only the peer */
+    /* from the right: the nearest hop that is not one of our proxies is the client */
     for (;;) {
-        char *comma = strrchr(copy, ',');
-        char *entry = comma ? comma + 1 : copy;
-        while (*entry == ' ')
+        char *comma = strrchr(xff.text, ',');
+        char *entry = comma ? comma + 1 : xff.text;
+        while (*entry == ' ' || *entry == '\t')
             entry++;
-        if (*entry && !peer_is_trusted(entry)) {
-            snprintf(out, cap, "%s", entry);
-            return;
-        }
-        if (!comma)
+        char *end = entry + strlen(entry);
+        while (end > entry && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        unsigned char addr[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, entry, addr) != 1 && inet_pton(AF_INET6, entry, addr) != 1)
+            return;   /* not an address: keep the last hop we can vouch for */
+        snprintf(out, cap, "%s", entry);
+        if (!peer_is_trusted(entry) || !comma)
             return;
         *comma = '\0';
     }
@@ -550,6 +579,9 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *c, const
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     request_state *rs = *con_cls;
+    /* a kept-alive connection owes its next request head within the header deadline
+     * (cleared again when the connection closes) */
+    set_deadline(connection_fd(c), monotonic_ms() + cfg.header_timeout_seconds * 1000);
     if (!rs)
         return;
     if (rs->is_blob) {
