@@ -70,10 +70,23 @@ function M.mark_failed(id, owner_id, reason, now_iso)
     .. " WHERE id = ? AND owner_id = ? AND status = 'uploading'", reason, now_iso, id, owner_id))
 end
 
---- Delete a row for good.
--- @return rows changed | nil, err
-function M.delete(id, owner_id)
-  return changed(db.exec("DELETE FROM assets WHERE id = ? AND owner_id = ?", id, owner_id))
+-- The state a row must still be in for delete_in_state to remove it.
+local STATE_CONDITIONS = {
+  trashed = " AND deleted_at IS NOT NULL",
+  uploading = " AND status = 'uploading'",
+  failed = " AND status = 'failed'",
+}
+
+--- Delete a row for good, only while it is still in `state` ("trashed", "uploading" or
+-- "failed"), so a restore or a finalize that got there first wins.
+-- @return rows changed (0 or 1) | nil, err
+function M.delete_in_state(id, owner_id, state)
+  local condition = STATE_CONDITIONS[state]
+  if not condition then
+    error("assets.delete_in_state: unknown state " .. tostring(state), 2)
+  end
+  return changed(db.exec("DELETE FROM assets WHERE id = ? AND owner_id = ?" .. condition,
+    id, owner_id))
 end
 
 --- Move ready assets to the trash, or bring them back.
@@ -157,6 +170,14 @@ end
 function M.find_stale_uploads(now_iso, limit)
   return db.query("SELECT " .. COLUMNS .. " FROM assets WHERE status = 'uploading'"
     .. " AND upload_expires_at < ? ORDER BY upload_expires_at LIMIT ?", now_iso, limit)
+end
+
+--- Failed uploads last changed before `before_iso` (kept a while so their reason can
+-- be read), oldest first.
+-- @return rows | nil, err
+function M.find_old_failures(before_iso, limit)
+  return db.query("SELECT " .. COLUMNS .. " FROM assets WHERE status = 'failed'"
+    .. " AND updated_at < ? ORDER BY updated_at LIMIT ?", before_iso, limit)
 end
 
 --- Trashed assets deleted before `before_iso`.

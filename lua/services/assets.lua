@@ -5,6 +5,7 @@ local json = require("core.json")
 local log = require("core.log")
 local assets_repo = require("repositories.assets")
 local clock = require("infra.clock")
+local repositories = require("repositories")
 local cursor = require("infra.cursor")
 local errors = require("domain.errors")
 local policy = require("infra.policy")
@@ -154,42 +155,22 @@ local function unique(ids)
   return list
 end
 
--- Deletes every stored object of an asset; stops at the first failure.
-local function delete_bytes(asset)
-  for _, field in ipairs({ "storage_key_original", "storage_key_thumb", "storage_key_preview",
-    "storage_key_poster" }) do
-    local ok, err = storage.delete(asset[field])
-    if not ok then
-      return nil, err
-    end
-  end
-  if asset.staging_key then
-    local ok, err = M.sweep_later(asset.staging_key)
-    if not ok then
-      return nil, err
-    end
-  end
-  if asset.multipart_upload_id then
-    storage.multipart_abort(asset.storage_key_original, asset.multipart_upload_id)
-  end
-  return true
-end
-
 --- Deletes `key` now and again once every upload URL that could write it has expired
 -- (a replayed upload could put the bytes back). Used for staging keys.
 -- @return true | nil, err
 function M.sweep_later(key)
-  local ok, err = storage.delete(key)
-  if not ok then
-    return nil, err
-  end
+  storage.delete(key)
   return sweeps_repo.schedule(key, clock.iso(clock.now() + config.signed_url_ttl_seconds + 60))
 end
 
 --- Housekeeping: delete the objects whose sweep is due.
 -- @return number swept
 function M.sweep_due(now)
-  local rows = sweeps_repo.due(clock.iso(now), 100) or {}
+  local rows, err = sweeps_repo.due(clock.iso(now), 100)
+  if not rows then
+    log.error("sweep lookup failed", { mod = "services.assets", err = err })
+    return 0
+  end
   local swept = 0
   for _, row in ipairs(rows) do
     if storage.delete(row.storage_key) and sweeps_repo.remove(row.storage_key) then
@@ -199,17 +180,58 @@ function M.sweep_due(now)
   return swept
 end
 
---- Delete an asset's bytes, then its row. Used by purge, trash retention and upload
--- clean-up; the row goes only after every object is gone, so nothing is orphaned.
--- @return true | nil, err
-function M.destroy(asset)
-  local ok, err = delete_bytes(asset)
-  if not ok then
+local STORED_KEYS = { "storage_key_original", "storage_key_thumb", "storage_key_preview",
+  "storage_key_poster" }
+
+--- Delete an asset for good, if it is still in `state` ("trashed", "uploading" or
+-- "failed"): the row goes first (so a restore or finalize that got there first wins),
+-- in the same transaction as a sweep for each of its objects; then the objects are
+-- deleted, and a failure there is retried by housekeeping, never lost track of. A
+-- staging key is swept again once its upload URL has expired.
+-- @return true (destroyed) | false (no longer in that state) | nil, err
+function M.destroy(asset, state)
+  local now = clock.now()
+  local later = clock.iso(now + config.signed_url_ttl_seconds + 60)
+  local deleted, err = repositories.transaction(function()
+    local count, delete_err = assets_repo.delete_in_state(asset.id, asset.owner_id, state)
+    if not count then
+      return nil, delete_err
+    end
+    if count == 0 then
+      return false
+    end
+    for _, field in ipairs(STORED_KEYS) do
+      if asset[field] then
+        local ok, sweep_err = sweeps_repo.schedule(asset[field], clock.iso(now))
+        if not ok then
+          return nil, sweep_err
+        end
+      end
+    end
+    if asset.staging_key then
+      local ok, sweep_err = sweeps_repo.schedule(asset.staging_key, later)
+      if not ok then
+        return nil, sweep_err
+      end
+    end
+    return true
+  end)
+  if deleted == nil then
     return nil, err
   end
-  local deleted, delete_err = assets_repo.delete(asset.id, asset.owner_id)
   if not deleted then
-    return nil, delete_err
+    return false
+  end
+  for _, field in ipairs(STORED_KEYS) do
+    if asset[field] and storage.delete(asset[field]) then
+      sweeps_repo.remove(asset[field])
+    end
+  end
+  if asset.staging_key then
+    storage.delete(asset.staging_key)
+  end
+  if asset.multipart_upload_id then
+    storage.multipart_abort(asset.storage_key_original, asset.multipart_upload_id)
   end
   return true
 end
@@ -257,12 +279,14 @@ function M.bulk(user, action, ids)
   end
   local count = 0
   for _, asset in ipairs(list) do
-    local ok, destroy_err = M.destroy(asset)
-    if not ok then
+    local destroyed, destroy_err = M.destroy(asset, "trashed")
+    if destroyed == nil then
       log.error("purge failed", { mod = "services.assets", asset_id = asset.id, err = destroy_err })
-      return nil, errors.unavailable("storage is not answering; nothing more was deleted")
+      return nil, errors.unavailable("the database is not answering; nothing more was deleted")
     end
-    count = count + 1
+    if destroyed then
+      count = count + 1
+    end
   end
   return { changed = count }
 end
@@ -360,14 +384,29 @@ end
 -- @return number purged
 function M.purge_expired_trash(now)
   local cutoff = clock.iso(now - policy.trash_retention_days() * 86400)
-  local rows = assets_repo.find_expired_trash(cutoff, 100) or {}
-  local purged = 0
+  local rows, err = assets_repo.find_expired_trash(cutoff, 100)
+  return M.destroy_all(rows, err, "trashed", "expired trash")
+end
+
+--- Destroy each row of a housekeeping batch still in `state`, logging what fails.
+-- @param rows, err a repository's answer (rows, or nil and the error)
+-- @return number destroyed
+function M.destroy_all(rows, err, state, what)
+  if not rows then
+    log.error("housekeeping lookup failed", { mod = "services.assets", what = what, err = err })
+    return 0
+  end
+  local count = 0
   for _, asset in ipairs(rows) do
-    if M.destroy(asset) then
-      purged = purged + 1
+    local destroyed, destroy_err = M.destroy(asset, state)
+    if destroyed then
+      count = count + 1
+    elseif destroyed == nil then
+      log.error("housekeeping delete failed", { mod = "services.assets", what = what,
+        asset_id = asset.id, err = destroy_err })
     end
   end
-  return purged
+  return count
 end
 
 return M

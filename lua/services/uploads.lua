@@ -18,6 +18,7 @@ local storage_keys = require("domain.storage_keys")
 local M = {}
 
 local MAX_PARTS = 10000
+local FAILED_KEPT_SECONDS = 86400   -- a failed upload's reason stays readable this long
 
 local function db_failure(what, err)
   log.error(what, { mod = "services.uploads", err = err })
@@ -87,6 +88,15 @@ function M.create(user, input)
     return db_failure("duplicate lookup failed", err)
   end
   if existing then
+    if existing.deleted_at then
+      -- the same file sits in the trash: bring it back rather than let retention
+      -- delete the only copy of something the user just chose to upload again
+      local restored, restore_err = assets_repo.set_trashed({ existing.id }, user.id, false, clock.iso())
+      if not restored then
+        return db_failure("restore of a duplicate failed", restore_err)
+      end
+      existing = assets_repo.find_owned(existing.id, user.id) or existing
+    end
     return { asset = assets.present(existing), duplicate = true }, false
   end
   local usage, usage_err = assets.usage(user)
@@ -182,18 +192,24 @@ function M.abort(user, asset_id)
   if not asset then
     return nil, err
   end
-  local ok, destroy_err = assets.destroy(asset)
-  if not ok then
-    return storage_failure("abort failed", destroy_err)
+  local destroyed, destroy_err = assets.destroy(asset, "uploading")
+  if destroyed == nil then
+    return db_failure("abort failed", destroy_err)
+  end
+  if not destroyed then
+    return nil, errors.conflict("not_uploading", "this upload is already finished")
   end
   return true
 end
 
 -- Marks the asset failed and removes its bytes; returns the failure to answer with.
+-- (The row stays a day so the reason can be read; housekeeping removes it then.)
 local function fail(asset, reason)
   assets_repo.mark_failed(asset.id, asset.owner_id, reason, clock.iso())
-  storage.delete(asset.staging_key or asset.storage_key_original)
   storage.delete(asset.storage_key_original)
+  if asset.staging_key then
+    assets.sweep_later(asset.staging_key)
+  end
   log.info("upload refused", { mod = "services.uploads", asset_id = asset.id, reason = reason })
   return nil, errors.new("upload_rejected", reason)
 end
@@ -302,7 +318,10 @@ function M.finalize(user, asset_id, parts)
       end
       return nil, mark_err
     end
-    local current = assets_repo.find_owned(asset.id, user.id)
+    local current, find_err = assets_repo.find_owned(asset.id, user.id)
+    if not current then
+      return nil, find_err or "the asset vanished during finalize"
+    end
     if count == 1 then
       local handed, hand_err = media.asset_ready(current)
       if not handed then
@@ -317,7 +336,7 @@ function M.finalize(user, asset_id, parts)
   if result.duplicate then
     -- the same file finished first in another upload: keep that one
     local original = assets_repo.find_ready_by_sha256(user.id, asset.sha256)
-    assets.destroy(asset)
+    assets.destroy(asset, "uploading")
     if original then
       return { asset = assets.present(original), duplicate = true }
     end
@@ -330,18 +349,15 @@ function M.finalize(user, asset_id, parts)
   return { asset = assets.present(result.asset), duplicate = false }
 end
 
---- Housekeeping: uploads never finalized past their deadline lose their bytes and row.
--- Safe with several processes: each row is destroyed by whoever gets to it.
+--- Housekeeping: uploads never finalized past their deadline, and failed uploads
+-- older than a day, lose their bytes and rows. Safe with several processes: a row is
+-- destroyed only while still in that state, by whoever gets there first.
 -- @return number cleaned
 function M.clean_stale(now)
-  local rows = assets_repo.find_stale_uploads(clock.iso(now), 100) or {}
-  local cleaned = 0
-  for _, asset in ipairs(rows) do
-    if assets.destroy(asset) then
-      cleaned = cleaned + 1
-    end
-  end
-  return cleaned
+  local stale, err = assets_repo.find_stale_uploads(clock.iso(now), 100)
+  local cleaned = assets.destroy_all(stale, err, "uploading", "stale uploads")
+  local failed, failed_err = assets_repo.find_old_failures(clock.iso(now - FAILED_KEPT_SECONDS), 100)
+  return cleaned + assets.destroy_all(failed, failed_err, "failed", "old failures")
 end
 
 return M

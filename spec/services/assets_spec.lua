@@ -364,24 +364,23 @@ describe("services.assets", function()
       assert.is_string(fixtures.stored(outside.storage_key_original))
     end)
 
-    it("keeps the row, and stops, when storage cannot delete the bytes", function()
+    it("deletes the rows and leaves bytes storage could not delete to a later sweep", function()
       local owner = fixtures.user("svc-assets-bulk")
       local a = ready(owner, { deleted_at = clock.iso() })
       local b = ready(owner, { deleted_at = clock.iso() })
-      local deletes = 0
       local broken = fixtures.load_with("services.assets", {
-        ["infra.storage"] = { delete = function()
-          deletes = deletes + 1
-          return nil, "storage delete failed: 503 SlowDown"
-        end },
+        ["infra.storage"] = { delete = function() return nil, "storage delete failed: 503 SlowDown" end },
       })
-      local result, err = broken.bulk(owner, "purge", { a.id, b.id })
-      assert.is_nil(result)
-      assert.same({ code = "unavailable",
-        message = "storage is not answering; nothing more was deleted" }, err)
-      assert.equal(1, deletes)
-      assert.is_table(row(a))
-      assert.is_table(row(b))
+      assert.same({ changed = 2 }, broken.bulk(owner, "purge", { a.id, b.id }))
+      assert.is_nil(row(a))
+      assert.is_nil(row(b))
+      -- the objects wait in storage_sweeps, and the next sweep deletes them
+      local waiting = core.db.query("SELECT count(*) AS n FROM storage_sweeps WHERE storage_key IN (?, ?)",
+        a.storage_key_original, b.storage_key_original)[1].n
+      assert.equal(2, waiting)
+      assert.is_true(assets.sweep_due(clock.now() + 1) >= 2)
+      all_bytes_gone(a)
+      all_bytes_gone(b)
     end)
   end)
 
@@ -394,16 +393,21 @@ describe("services.assets", function()
         storage_key_preview = storage_keys.derivative("preview", owner.id, id, now),
         storage_key_poster = storage_keys.derivative("poster", owner.id, id, now) })
       assert.is_string(asset.staging_key)
-      assert.is_true(assets.destroy(asset))
+      assert.is_true(assets.destroy(asset, "uploading"))
       all_bytes_gone(asset)
       assert.is_nil(row(asset))
     end)
 
-    it("succeeds when the bytes or the row are gone already", function()
+    it("destroys a row only while it is still in the given state", function()
       local owner = fixtures.user("svc-assets-destroy")
       local asset = fixtures.asset(owner, { status = "ready" })
-      assert.is_true(assets.destroy(asset))
-      assert.is_true(assets.destroy(asset))
+      -- not in the trash (say a restore got there first): left alone
+      assert.is_false(assets.destroy(asset, "trashed"))
+      assert.is_table(row(asset))
+      core.db.exec("UPDATE assets SET deleted_at = ? WHERE id = ?", clock.iso(), asset.id)
+      assert.is_true(assets.destroy(asset, "trashed"))
+      -- gone already: nothing to do, no error
+      assert.is_false(assets.destroy(asset, "trashed"))
     end)
   end)
 
@@ -608,16 +612,17 @@ describe("services.assets", function()
       assert.is_nil(row(today))
     end)
 
-    it("keeps what storage could not delete, to try again next round", function()
+    it("drops the row even when storage cannot delete, and the sweep finishes later", function()
       local owner = fixtures.user("svc-assets-retention")
       local expired = ready(owner, { deleted_at = "2000-01-01T00:00:00.000Z" })
       local broken = fixtures.load_with("services.assets", {
         ["infra.storage"] = { delete = function() return nil, "storage delete failed: timeout" end },
       })
-      assert.equal(0, broken.purge_expired_trash(clock.now()))
-      assert.is_table(row(expired))
-      assert.is_true(assets.purge_expired_trash(clock.now()) >= 1)
+      assert.is_true(broken.purge_expired_trash(clock.now()) >= 1)
       assert.is_nil(row(expired))
+      assert.is_string(fixtures.stored(expired.storage_key_original))
+      assert.is_true(assets.sweep_due(clock.now() + 1) >= 1)
+      assert.is_nil(fixtures.stored(expired.storage_key_original))
     end)
   end)
 end)
