@@ -1,5 +1,6 @@
 /* mod_time.c -- `core.time`: wall clock, monotonic clock and RFC 3339 text in UTC,
  * since the Lua VMs have no `os` library. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -39,8 +40,9 @@ static int time_iso8601(lua_State *L) {
     } else {
         t = luaL_checknumber(L, 1);
     }
-    luaL_argcheck(L, t >= 0 && t < 253402300800.0, 1, "time out of range");
-    time_t secs = (time_t)t;
+    /* years 0001 to 9999 */
+    luaL_argcheck(L, t >= -62135596800.0 && t < 253402300800.0, 1, "time out of range");
+    time_t secs = (time_t)floor(t);
     int ms = (int)((t - (lua_Number)secs) * 1000.0 + 0.5);
     if (ms >= 1000) {
         secs++;

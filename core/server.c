@@ -126,6 +126,8 @@ static void add_security_headers(struct MHD_Response *r) {
 
 static enum MHD_Result queue(struct MHD_Connection *c, request_state *rs, int status,
                              struct MHD_Response *r) {
+    if (r == NULL)
+        return MHD_NO;   /* out of memory: drop the connection */
     add_security_headers(r);
     if (rs) {
         MHD_add_response_header(r, "X-Request-Id", rs->request_id);

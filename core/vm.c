@@ -347,6 +347,7 @@ static vm *create_app_from(source_set *sources, char *err, size_t errlen) {
     }
     lua_State *L = v->L;
     open_sandbox(L);
+    reset_budget(v);   /* loading the app and the policy has a budget too */
     lua_pushcfunction(L, traceback_handler);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "app");
@@ -367,7 +368,6 @@ static vm *create_app_from(source_set *sources, char *err, size_t errlen) {
     v->handle_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_settop(L, 0);
     make_globals_strict(L);
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
     lua_gc(L, LUA_GCGEN, 0, 0);
     return v;
 }

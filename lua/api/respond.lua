@@ -51,6 +51,11 @@ function M.json(status, data, headers)
   return status, json.encode(data), all
 end
 
+--- Mark a list so it is written as a JSON array even when empty.
+function M.array(list)
+  return json.array(list)
+end
+
 --- An empty response (204 and the like).
 function M.empty(status, headers)
   local all = { ["Cache-Control"] = "no-store" }

@@ -80,10 +80,11 @@ function M.match(router, method, path)
         end
       end
       if matched then
-        if candidate.route.method == method then
+        local route_method = candidate.route.method
+        if route_method == method or (method == "HEAD" and route_method == "GET") then
           return candidate.route, params
         end
-        allowed[candidate.route.method] = true
+        allowed[route_method] = true
       end
     end
   end

@@ -18,7 +18,8 @@ function M.insert(s)
   return true
 end
 
---- Find the row of a refresh token by its hash, with whether its family is revoked.
+--- Find the row of a refresh token by its hash (its own revoked_at tells whether its
+-- family was revoked: revoking marks every row of the family).
 -- @return row | nil when absent | nil, err
 function M.find_by_token_hash(token_hash)
   local rows, err = db.query("SELECT id, family_id, user_id, created_at, expires_at, used_at,"
@@ -71,6 +72,12 @@ function M.list_active_families(user_id, now_iso)
     .. " ORDER BY newest.created_at DESC, newest.id DESC LIMIT 1) AS user_agent FROM sessions"
     .. " WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
     .. " GROUP BY family_id ORDER BY last_used_at DESC", user_id, now_iso)
+end
+
+--- Delete refresh-token rows past their expiry (they can never be used again).
+-- @return rows deleted | nil, err
+function M.delete_expired(now_iso)
+  return db.exec("DELETE FROM sessions WHERE expires_at < ?", now_iso)
 end
 
 return M

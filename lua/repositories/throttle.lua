@@ -38,4 +38,10 @@ function M.clear(key)
   return true
 end
 
+--- Delete counters whose last failure is older than `before` (whole seconds).
+-- @return rows deleted | nil, err
+function M.delete_older_than(before)
+  return db.exec("DELETE FROM auth_throttle WHERE last_failure_at < ?", before)
+end
+
 return M

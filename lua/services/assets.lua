@@ -20,8 +20,9 @@ local DEFAULT_LIMIT = 100
 -- exact query. The version (kept by database triggers, read with the user on every
 -- request) changes with any change to the user's assets, so a cached page is never
 -- served stale, across threads and processes alike. A cache safe to lose.
-local PAGE_CACHE_MAX = 256
-local page_cache, page_cache_count = {}, 0
+local PAGE_CACHE_MAX_BYTES = 8 * 1024 * 1024   -- per VM; cleared when full
+local PAGE_CACHE_MAX_PAGE = 512 * 1024          -- larger pages are not kept
+local page_cache, page_cache_bytes = {}, 0
 local MAX_BATCH = 500   -- ids per statement when emptying the trash
 
 local function db_failure(what, err)
@@ -94,19 +95,21 @@ function M.list(user, q)
   for i, row in ipairs(rows) do
     texts[i] = row.json
   end
-  local items = json.raw("[" .. table.concat(texts, ",") .. "]")
+  local text = "[" .. table.concat(texts, ",") .. "]"
+  local items = json.raw(text)
   local next_cursor
   if #rows == query.limit then
     local last = rows[#rows]
     next_cursor = cursor.encode(user.id, scope, { s = last.sort_at, i = last.id })
   end
   local page = { items = items, next_cursor = next_cursor }
-  if cache_key then
-    if page_cache_count >= PAGE_CACHE_MAX then
-      page_cache, page_cache_count = {}, 0
+  local size = #text + (cache_key and #cache_key or 0)
+  if cache_key and size <= PAGE_CACHE_MAX_PAGE then
+    if page_cache_bytes + size > PAGE_CACHE_MAX_BYTES then
+      page_cache, page_cache_bytes = {}, 0
     end
     page_cache[cache_key] = page
-    page_cache_count = page_cache_count + 1
+    page_cache_bytes = page_cache_bytes + size
   end
   return page
 end

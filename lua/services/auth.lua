@@ -291,7 +291,8 @@ function M.logout_everywhere(user)
 end
 
 --- A user's signed-in sessions (devices), newest activity first.
--- @return list of { id, created_at, last_used_at, user_agent } | nil, err
+-- @return { sessions = list of { id, created_at, last_used_at, user_agent },
+--   refresh_ttl_seconds } | nil, err
 function M.list_sessions(user)
   local rows, err = sessions_repo.list_active_families(user.id, clock.iso())
   if not rows then
@@ -306,7 +307,7 @@ function M.list_sessions(user)
       user_agent = row.user_agent,
     }
   end
-  return list
+  return { sessions = list, refresh_ttl_seconds = config.jwt_refresh_ttl_seconds }
 end
 
 --- The user an access token belongs to, if the token is valid and still current.
@@ -324,6 +325,25 @@ function M.authenticate(access_token)
     return nil, errors.unauthorized("invalid or expired access token", "invalid_token")
   end
   return user
+end
+
+--- Housekeeping: forget refresh tokens past their expiry and throttling counters idle
+-- longer than any throttling window.
+-- @return { sessions = n, throttle = n }
+function M.prune(now)
+  local longest = 0
+  for _, rule in pairs(policy.login_throttle()) do
+    longest = math.max(longest, rule.window_seconds)
+  end
+  local sessions, err = sessions_repo.delete_expired(clock.iso(now))
+  if not sessions then
+    log.error("session prune failed", { mod = "services.auth", err = err })
+  end
+  local counters, throttle_err = throttle_repo.delete_older_than(now - longest)
+  if not counters then
+    log.error("throttle prune failed", { mod = "services.auth", err = throttle_err })
+  end
+  return { sessions = sessions or 0, throttle = counters or 0 }
 end
 
 return M

@@ -257,6 +257,9 @@ describe("library on " .. backend .. " storage #storage", function()
     it("describes an asset the same way in a listing and on its own", function()
       local item = get(owner, "/api/v1/assets?limit=1").json().items[1]
       assert.same(get(owner, "/api/v1/assets/" .. item.id).json().asset, item)
+      -- HEAD answers like GET, without a body
+      local head = server.request("HEAD", "/api/v1/assets/" .. item.id, { headers = api.bearer(owner.token) })
+      assert.equal(200, head.status)
     end)
 
     it("filters by type and dates", function()

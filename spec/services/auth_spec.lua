@@ -430,13 +430,15 @@ describe("services.auth", function()
       local user, email = register()
       local a = login(email, { ip = "198.51.100.7", user_agent = "Browser A" })
       login(email, { ip = "198.51.100.7", user_agent = "Browser B" })
-      local list = assert(auth.list_sessions(user))
+      local result = assert(auth.list_sessions(user))
+      assert.equal(core.config.jwt_refresh_ttl_seconds, result.refresh_ttl_seconds)
+      local list = result.sessions
       assert.equal(2, #list)
       local agents = { list[1].user_agent, list[2].user_agent }
       table.sort(agents)
       assert.same({ "Browser A", "Browser B" }, agents)
       auth.logout(a.refresh_token)
-      list = auth.list_sessions(user)
+      list = auth.list_sessions(user).sessions
       assert.equal(1, #list)
       assert.equal("Browser B", list[1].user_agent)
       assert.is_string(list[1].id)

@@ -59,7 +59,8 @@ describe("services.housekeeping", function()
     stored(owner, { upload_expires_at = "2000-01-01T00:00:00.000Z" })
     stored(owner, { status = "ready", deleted_at = "2000-01-01T00:00:00.000Z" })
     housekeeping.run()
-    assert.same({ stale_uploads = 0, expired_trash = 0, swept_objects = 0 }, housekeeping.run())
+    local again = housekeeping.run()
+    assert.same({ 0, 0, 0 }, { again.stale_uploads, again.expired_trash, again.swept_objects })
   end)
 
   it("runs both steps with one reading of the clock and reports their counts", function()
@@ -80,10 +81,15 @@ describe("services.housekeeping", function()
           return 1
         end,
       },
+      ["services.auth"] = { prune = function(now)
+        calls[#calls + 1] = { "prune", now }
+        return { sessions = 4, throttle = 0 }
+      end },
     })
-    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1 }, wired.run())
+    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1, expired_sessions = 4 },
+      wired.run())
     assert.same({ { "clean_stale", 1700000000 }, { "purge_expired_trash", 1700000000 },
-      { "sweep_due", 1700000000 } }, calls)
+      { "sweep_due", 1700000000 }, { "prune", 1700000000 } }, calls)
   end)
 
   it("logs a round that removed something, and stays quiet otherwise", function()
@@ -96,6 +102,7 @@ describe("services.housekeeping", function()
           purge_expired_trash = function() return expired end,
           sweep_due = function() return 0 end,
         },
+        ["services.auth"] = { prune = function() return { sessions = 0, throttle = 0 } end },
       })
     end
     wired(0, 0).run()
@@ -104,9 +111,9 @@ describe("services.housekeeping", function()
     wired(0, 4).run()
     assert.same({
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 1, expired_trash = 0,
-        swept_objects = 0 } },
+        swept_objects = 0, expired_sessions = 0 } },
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 0, expired_trash = 4,
-        swept_objects = 0 } },
+        swept_objects = 0, expired_sessions = 0 } },
     }, logged)
   end)
 end)

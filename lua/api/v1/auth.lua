@@ -1,6 +1,4 @@
 --- /api/v1/auth: register, login, refresh, logout, me, sessions.
-local config = require("core.config")
-local json = require("core.json")
 local http = require("api.http")
 local respond = require("api.respond")
 local s = require("api.schema")
@@ -150,12 +148,12 @@ return {
     summary = "Signed-in sessions (devices) of this account",
     responses = { [200] = { description = "Sessions" } },
     handler = function(req)
-      local list, err = auth.list_sessions(req.user)
-      if not list then
+      local result, err = auth.list_sessions(req.user)
+      if not result then
         return respond.error(err)
       end
-      return respond.json(200, { sessions = json.array(list),
-        refresh_ttl_seconds = config.jwt_refresh_ttl_seconds })
+      result.sessions = respond.array(result.sessions)
+      return respond.json(200, result)
     end,
   },
 }

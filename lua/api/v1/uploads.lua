@@ -9,7 +9,7 @@ local asset_id = { asset_id = s.string({ format = "uuid" }) }
 local create_body = s.object({
   filename = s.string({ min = 1, max = 255, description = "Original file name (metadata only)" }),
   content_type = s.string({ enum = media_types.all() }),
-  size_bytes = s.integer({ min = 0 }),
+  size_bytes = s.integer({ min = 1 }),
   sha256 = s.string({ pattern = "[0-9a-fA-F]+", min = 64, max = 64 }),
   captured_at = s.string({ format = "date-time", nullable = true }),
 }, { required = { "filename", "content_type", "size_bytes", "sha256" } })
