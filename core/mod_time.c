@@ -51,8 +51,8 @@ static int time_iso8601(lua_State *L) {
     struct tm tm;
     gmtime_r(&secs, &tm);
     char buf[40];
-    size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, sizeof(buf) - n, ".%03dZ", ms);
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     lua_pushstring(L, buf);
     return 1;
 }
