@@ -56,12 +56,14 @@ static void check_iso8601(lua_State *L) {
     CHECK(run_lua(L, "return core.time.iso8601():match("
                      "'^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$') ~= nil"),
           "iso8601 of now has the same shape");
-    CHECK(run_lua(L, "return not pcall(core.time.iso8601, -1)"
+    CHECK(run_lua(L, "return core.time.iso8601(-1) == '1969-12-31T23:59:59.000Z'"),
+          "iso8601 writes times before 1970");
+    CHECK(run_lua(L, "return not pcall(core.time.iso8601, -62135596801)"
                      " and not pcall(core.time.iso8601, 253402300800)\n"
                      "  and not pcall(core.time.iso8601, 0/0)"
                      " and not pcall(core.time.iso8601, math.huge)\n"
                      "  and not pcall(core.time.iso8601, 'x')"),
-          "iso8601 raises outside year 1970..9999 and for non-numbers");
+          "iso8601 raises outside years 1..9999 and for non-numbers");
 }
 
 static void check_parse(lua_State *L) {
