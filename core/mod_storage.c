@@ -54,12 +54,32 @@ static const char *check_key(lua_State *L, int idx) {
     return key;
 }
 
-/* Pushes the URL and frees it; raises when signing failed (bad input is a bug). */
-static int push_url(lua_State *L, char *url) {
-    if (!url)
+#define OWNED_MT "core.storage.owned"
+
+/* [-0, +1] A userdata that owns one malloc'd block and frees it when collected, so
+ * memory from a C call is never lost if pushing its contents raises (STYLE.md 5). */
+static void **push_owner(lua_State *L) {
+    void **slot = lua_newuserdatauv(L, sizeof(void *), 0);
+    *slot = NULL;
+    luaL_setmetatable(L, OWNED_MT);
+    return slot;
+}
+
+static int owner_gc(lua_State *L) {
+    void **slot = luaL_checkudata(L, 1, OWNED_MT);
+    free(*slot);
+    *slot = NULL;
+    return 0;
+}
+
+/* Pushes the URL held by `owner` and frees it; raises when signing failed (bad input
+ * is a bug). */
+static int push_url(lua_State *L, void **owner) {
+    if (!*owner)
         return luaL_error(L, "core.storage: cannot sign the URL");
-    lua_pushstring(L, url);
-    free(url);
+    lua_pushstring(L, *owner);
+    free(*owner);
+    *owner = NULL;
     return 1;
 }
 
@@ -87,10 +107,14 @@ static int storage_presign_put(lua_State *L) {
         char length[32];
         snprintf(length, sizeof(length), "%lld", (long long)size);
         s3_kv headers[] = {{"content-type", content_type}, {"content-length", length}};
-        return push_url(L, s3_presign_url(&s3, "PUT", key, NULL, 0, headers, 2, ttl, time(NULL)));
+        void **owner = push_owner(L);
+        *owner = s3_presign_url(&s3, "PUT", key, NULL, 0, headers, 2, ttl, time(NULL));
+        return push_url(L, owner);
     }
     localstore_grant g = {.content_type = content_type, .content_length = size};
-    return push_url(L, localstore_presign("PUT", key, &g, time(NULL), ttl));
+    void **owner = push_owner(L);
+    *owner = localstore_presign("PUT", key, &g, time(NULL), ttl);
+    return push_url(L, owner);
 }
 
 /* storage.presign_get(key, {ttl, content_type?, filename?, disposition?}) -> url
@@ -113,11 +137,15 @@ static int storage_presign_get(lua_State *L) {
                                   sizeof(disposition));
         s3_kv query[] = {{"response-content-disposition", disposition},
                          {"response-content-type", content_type}};
-        return push_url(L, s3_presign_url(&s3, "GET", key, query, 2, NULL, 0, ttl, time(NULL)));
+        void **owner = push_owner(L);
+        *owner = s3_presign_url(&s3, "GET", key, query, 2, NULL, 0, ttl, time(NULL));
+        return push_url(L, owner);
     }
     localstore_grant g = {.content_type = content_type, .filename = filename,
                           .inline_disposition = is_inline};
-    return push_url(L, localstore_presign("GET", key, &g, time(NULL), ttl));
+    void **owner = push_owner(L);
+    *owner = localstore_presign("GET", key, &g, time(NULL), ttl);
+    return push_url(L, owner);
 }
 
 /* storage.head(key) -> {size, etag} | nil (absent) | nil, err */
@@ -171,12 +199,13 @@ static int storage_read(lua_State *L) {
         rc = localstore_read(key, offset, (size_t)length, &data, &n);
         snprintf(err, sizeof(err), "%s", rc == 1 ? "not found" : localstore_error());
     }
-    if (rc != 0) {
-        free(data);
+    void **owner = push_owner(L);
+    *owner = data;
+    if (rc != 0)
         return core_fail(L, "storage read failed: %s", err);
-    }
     lua_pushlstring(L, data, n);
     free(data);
+    *owner = NULL;
     return 1;
 }
 
@@ -258,7 +287,9 @@ static int storage_presign_part(lua_State *L) {
     snprintf(length, sizeof(length), "%lld", (long long)size);
     s3_kv query[] = {{"partNumber", number}, {"uploadId", upload_id}};
     s3_kv headers[] = {{"content-length", length}};
-    return push_url(L, s3_presign_url(&s3, "PUT", key, query, 2, headers, 1, ttl, time(NULL)));
+    void **owner = push_owner(L);
+    *owner = s3_presign_url(&s3, "PUT", key, query, 2, headers, 1, ttl, time(NULL));
+    return push_url(L, owner);
 }
 
 /* storage.list_parts(key, upload_id) -> {{part_number, etag, size}, ...} | nil, err */
@@ -273,7 +304,9 @@ static int storage_list_parts(lua_State *L) {
     char err[256];
     if (s3_list_parts(&s3, key, upload_id, &parts, &n, err, sizeof(err)) != 0)
         return core_fail(L, "%s", err);
-    lua_createtable(L, n, 0);   /* may raise: copy first, free after */
+    void **owner = push_owner(L);   /* the parts are freed even if a push below raises */
+    *owner = parts;
+    lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         lua_createtable(L, 0, 3);
         lua_pushinteger(L, parts[i].part_number);
@@ -285,6 +318,7 @@ static int storage_list_parts(lua_State *L) {
         lua_rawseti(L, -2, i + 1);
     }
     free(parts);
+    *owner = NULL;
     return 1;
 }
 
@@ -348,6 +382,10 @@ static const luaL_Reg storage_funcs[] = {
     {NULL, NULL}};
 
 int luaopen_core_storage(lua_State *L) {
+    luaL_newmetatable(L, OWNED_MT);
+    lua_pushcfunction(L, owner_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
     luaL_newlib(L, storage_funcs);
     return 1;
 }
