@@ -42,6 +42,10 @@ size_t log_append_field(char *buf, size_t cap, size_t len, const char *key, cons
         n = snprintf(buf + len, cap - len, "%s", value);
         return (n < 0 || (size_t)n >= cap - len) ? cap - 1 : len + (size_t)n;
     }
+    if (len + 2 >= cap) {   /* no room for the quotes */
+        buf[len] = '\0';
+        return len;
+    }
     buf[len++] = '"';
     for (const unsigned char *p = (const unsigned char *)value; *p && len + 6 < cap; p++) {
         if (*p == '"' || *p == '\\') {

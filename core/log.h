@@ -7,7 +7,7 @@
 
 typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
-/* Sets the lowest level written ("debug".."error"); unknown names keep "info". */
+/* Sets the lowest level written ("debug".."error"); unknown names change nothing. */
 void log_set_level(const char *name);
 int log_enabled(log_level level);
 

@@ -72,6 +72,13 @@ static int owner_gc(lua_State *L) {
     return 0;
 }
 
+/* A URL lifetime in seconds: 1 second to 7 days, as SigV4 allows. */
+static int check_ttl(lua_State *L, int idx) {
+    lua_Integer ttl = luaL_checkinteger(L, idx);
+    luaL_argcheck(L, ttl >= 1 && ttl <= 604800, idx, "ttl must be 1 to 604800 seconds");
+    return (int)ttl;
+}
+
 /* Pushes the URL held by `owner` and frees it; raises when signing failed (bad input
  * is a bug). */
 static int push_url(lua_State *L, void **owner) {
@@ -101,7 +108,7 @@ static int storage_presign_put(lua_State *L) {
     const char *key = check_key(L, 1);
     const char *content_type = luaL_checkstring(L, 2);
     lua_Integer size = luaL_checkinteger(L, 3);
-    int ttl = (int)luaL_checkinteger(L, 4);
+    int ttl = check_ttl(L, 4);
     ensure_backend(L);
     if (is_s3()) {
         char length[32];
@@ -126,7 +133,7 @@ static int storage_presign_get(lua_State *L) {
     lua_getfield(L, 2, "content_type");
     lua_getfield(L, 2, "filename");
     lua_getfield(L, 2, "disposition");
-    int ttl = (int)luaL_checkinteger(L, -4);
+    int ttl = check_ttl(L, lua_gettop(L) - 3);
     const char *content_type = luaL_optstring(L, -3, "application/octet-stream");
     const char *filename = luaL_optstring(L, -2, NULL);
     int is_inline = lua_isstring(L, -1) && !strcmp(lua_tostring(L, -1), "inline");
@@ -277,7 +284,7 @@ static int storage_presign_part(lua_State *L) {
     const char *upload_id = luaL_checkstring(L, 2);
     lua_Integer part = luaL_checkinteger(L, 3);
     lua_Integer size = luaL_checkinteger(L, 4);
-    int ttl = (int)luaL_checkinteger(L, 5);
+    int ttl = check_ttl(L, 5);
     luaL_argcheck(L, part >= 1 && part <= S3_MAX_PARTS, 3, "part number out of range");
     ensure_backend(L);
     if (!is_s3())
