@@ -111,7 +111,8 @@ void core_open_primitives(lua_State *L) {
     static const luaL_Reg modules[] = {
         {"db", luaopen_core_db},     {"crypto", luaopen_core_crypto}, {"jwt", luaopen_core_jwt},
         {"log", luaopen_core_log},   {"time", luaopen_core_time},     {"json", luaopen_core_json},
-        {"config", luaopen_core_config}, {"storage", luaopen_core_storage}, {NULL, NULL}};
+        {"config", luaopen_core_config}, {"storage", luaopen_core_storage},
+        {"image", luaopen_core_image},     {NULL, NULL}};
     lua_newtable(L);
     for (const luaL_Reg *m = modules; m->name; m++) {
         m->func(L);
