@@ -72,6 +72,10 @@ static const option options[] = {
         multipart_part_size_bytes),
     OPT("UPLOAD_EXPIRY_SECONDS", OPT_INT, "86400", 60, 604800, upload_expiry_seconds),
     OPT("HOUSEKEEPING_INTERVAL_SECONDS", OPT_INT, "300", 1, 86400, housekeeping_interval_seconds),
+    OPT("WORKER_PROCESSES", OPT_INT, "1", 0, 64, worker_processes),
+    OPT("JOB_MAX_ATTEMPTS", OPT_INT, "3", 1, 100, job_max_attempts),
+    OPT("JOB_LEASE_SECONDS", OPT_INT, "300", 5, 86400, job_lease_seconds),
+    OPT("MAX_IMAGE_PIXELS", OPT_INT64, "100000000", 1, 268435456, max_image_pixels),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 

@@ -49,6 +49,10 @@ typedef struct {
     long long multipart_part_size_bytes;
     long upload_expiry_seconds;    /* an upload not finalized by then is cleaned up */
     long housekeeping_interval_seconds;
+    long worker_processes;         /* children of serve that run jobs */
+    long job_max_attempts;
+    long job_lease_seconds;
+    long long max_image_pixels;
 } config;
 
 extern config cfg;

@@ -18,10 +18,11 @@
 #include "migrate.h"
 #include "server.h"
 #include "vm.h"
+#include "worker.h"
 
 static int usage(void) {
     fprintf(stderr,
-            "usage: itcloud serve | migrate [up|status] | run FILE.lua [args...] | version\n");
+            "usage: itcloud serve | worker | migrate [up|status] | run FILE.lua [args...] | version\n");
     return 2;
 }
 
@@ -113,6 +114,8 @@ int main(int argc, char **argv) {
             return migrate_status() == 0 ? 0 : 1;
         return usage();
     }
+    if (!strcmp(cmd, "worker"))
+        return worker_run();
     if (!strcmp(cmd, "serve")) {
         if (cfg.auto_migrate && migrate_up() != 0)
             return 1;

@@ -216,6 +216,28 @@ static int storage_read(lua_State *L) {
     return 1;
 }
 
+/* storage.put(key, bytes, content_type) -> true | nil, err
+ * Writes a whole (small) object from the server side: thumbnails, previews, posters. */
+static int storage_put(lua_State *L) {
+    const char *key = check_key(L, 1);
+    size_t len;
+    const char *data = luaL_checklstring(L, 2, &len);
+    const char *content_type = luaL_checkstring(L, 3);
+    ensure_backend(L);
+    char err[256] = "";
+    int rc;
+    if (is_s3()) {
+        rc = s3_put(&s3, key, data, len, content_type, err, sizeof(err));
+    } else {
+        rc = localstore_put(key, data, len);
+        snprintf(err, sizeof(err), "%s", localstore_error());
+    }
+    if (rc != 0)
+        return core_fail(L, "storage put failed: %s", err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* storage.delete(key) -> true | nil, err (an absent object is deleted already) */
 static int storage_delete(lua_State *L) {
     if (lua_isnoneornil(L, 1)) {
@@ -379,6 +401,7 @@ static const luaL_Reg storage_funcs[] = {
     {"presign_get", storage_presign_get},
     {"head", storage_head},
     {"read", storage_read},
+    {"put", storage_put},
     {"delete", storage_delete},
     {"move", storage_move},
     {"multipart_create", storage_multipart_create},

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "responses.h"
 #include "vm.h"
+#include "worker.h"
 
 #define MAX_TRACKED_FDS 65536
 #define MAX_REQUEST_HEAD_BYTES (32 * 1024)   /* request line and headers */
@@ -621,6 +622,7 @@ int server_run(void) {
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);   /* every thread inherits the mask */
     signal(SIGPIPE, SIG_IGN);
 
@@ -631,6 +633,9 @@ int server_run(void) {
         return 1;
     }
     vm_destroy(probe);
+    /* workers first: forking is simplest before any thread exists */
+    if (cfg.worker_processes > 0 && workers_start((int)cfg.worker_processes) != 0)
+        log_write(LOG_ERROR, "server", "cannot start the workers", NULL);
 
     char media_dir[PATH_MAX];
     unsigned char blob_url_key[32];
@@ -685,6 +690,11 @@ int server_run(void) {
         sigwait(&signals, &sig);
         if (sig == SIGHUP) {
             vm_reload();
+            workers_reload();
+            continue;
+        }
+        if (sig == SIGCHLD) {
+            workers_restart_exited();
             continue;
         }
         break;
@@ -696,6 +706,7 @@ int server_run(void) {
     while (monotonic_ms() < give_up && atomic_load(&requests_in_flight) > 0)
         usleep(10 * 1000);
     MHD_stop_daemon(d);
+    workers_stop(cfg.shutdown_grace_seconds * 1000);
     stopping = 1;
     pthread_join(reaper, NULL);
     log_write(LOG_INFO, "server", "stopped", NULL);

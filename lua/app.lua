@@ -10,6 +10,7 @@ local router = require("api.router")
 local schema = require("api.schema")
 local auth_service = require("services.auth")
 local housekeeping = require("services.housekeeping")
+local jobs = require("services.jobs")
 
 local M = {}
 
@@ -139,6 +140,12 @@ function M.handle(req)
     end
   end
   return status, body, headers
+end
+
+--- Run due jobs, called in a loop by `itcloud worker`.
+-- @return number of jobs run (0 when the queue is idle)
+function M.work()
+  return jobs.run_due(20)
 end
 
 --- Periodic clean-up, called by the core's timer thread.

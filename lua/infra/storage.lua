@@ -39,6 +39,12 @@ function M.read(key, offset, length)
   return storage.read(key, offset, length)
 end
 
+--- Write a whole object from the server (thumbnails, previews, posters).
+-- @return true | nil, err
+function M.put(key, bytes, content_type)
+  return storage.put(key, bytes, content_type)
+end
+
 --- Delete an object (absent is fine).
 -- @return true | nil, err
 function M.delete(key)

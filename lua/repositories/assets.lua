@@ -8,7 +8,7 @@ local COLUMNS = "id, owner_id, type, status, original_filename, content_type, si
   .. " sha256, width, height, duration_ms, captured_at, sort_at, created_at, updated_at,"
   .. " deleted_at, storage_key_original, storage_key_thumb, storage_key_preview,"
   .. " storage_key_poster, placeholder, staging_key, multipart_upload_id, upload_expires_at,"
-  .. " failure_reason"
+  .. " failure_reason, media_status, media_error"
 
 local function first(rows, err)
   if not rows then
@@ -77,6 +77,27 @@ local STATE_CONDITIONS = {
   failed = " AND status = 'failed'",
 }
 
+--- Record what media processing found and made for a ready asset. A capture time
+-- from the file is kept only when the upload named none, and then orders the library.
+-- @param m { width, height, captured_at?, storage_key_thumb, storage_key_preview? }
+-- @return rows changed | nil, err
+function M.set_media(id, owner_id, m, now_iso)
+  return changed(db.exec("UPDATE assets SET width = ?, height = ?, storage_key_thumb = ?,"
+    .. " storage_key_preview = ?, media_status = 'ready', media_error = NULL,"
+    .. " sort_at = CASE WHEN captured_at IS NULL AND ? IS NOT NULL THEN ? ELSE sort_at END,"
+    .. " captured_at = coalesce(captured_at, ?), updated_at = ?"
+    .. " WHERE id = ? AND owner_id = ? AND status = 'ready'", m.width, m.height,
+    m.storage_key_thumb, m.storage_key_preview, m.captured_at, m.captured_at, m.captured_at,
+    now_iso, id, owner_id))
+end
+
+--- Record that media processing failed for good.
+-- @return rows changed | nil, err
+function M.set_media_failed(id, owner_id, reason, now_iso)
+  return changed(db.exec("UPDATE assets SET media_status = 'failed', media_error = ?,"
+    .. " updated_at = ? WHERE id = ? AND owner_id = ?", reason, now_iso, id, owner_id))
+end
+
 --- Delete a row for good, only while it is still in `state` ("trashed", "uploading" or
 -- "failed"), so a restore or a finalize that got there first wins.
 -- @return rows changed (0 or 1) | nil, err
@@ -118,8 +139,8 @@ local ROW_JSON = "json_patch('{}', json_object('id', id, 'type', type, 'status',
   .. " 'size_bytes', size_bytes, 'sha256', sha256, 'width', width, 'height', height,"
   .. " 'duration_ms', duration_ms, 'captured_at', captured_at, 'created_at', created_at,"
   .. " 'updated_at', updated_at, 'deleted_at', deleted_at, 'placeholder', placeholder,"
-  .. " 'failure_reason', failure_reason, 'thumb_status', CASE WHEN storage_key_thumb IS NOT NULL"
-  .. " THEN 'ready' WHEN status = 'failed' THEN 'failed' ELSE 'pending' END))"
+  .. " 'failure_reason', failure_reason, 'media_error', media_error, 'thumb_status',"
+  .. " CASE WHEN status = 'failed' THEN 'failed' ELSE media_status END))"
 
 --- A page of the library or the trash, newest first (keyset pagination), each row as
 -- its public JSON text plus its position.

@@ -49,7 +49,8 @@ function M.present(a)
     deleted_at = a.deleted_at,
     placeholder = a.placeholder,
     failure_reason = a.failure_reason,
-    thumb_status = a.storage_key_thumb and "ready" or (a.status == "failed" and "failed" or "pending"),
+    media_error = a.media_error,
+    thumb_status = a.status == "failed" and "failed" or (a.media_status or "pending"),
   }
 end
 

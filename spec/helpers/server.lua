@@ -38,6 +38,8 @@ function M.start(opts)
     HTTP_THREADS = 2,
     LOG_LEVEL = "info",
     SHUTDOWN_GRACE_SECONDS = 5,
+    -- specs share one database: only specs about jobs run a worker on it
+    WORKER_PROCESSES = 0,
   }
   for key, value in pairs(opts.env or {}) do
     env[key] = value

@@ -1,42 +1,119 @@
--- services.media: the hand-off point from finalize to media processing. Until the
--- pipeline exists it accepts every asset and changes nothing; finalize's side of the
--- contract (called once per asset that became ready, a failure rolls finalize back)
--- is in spec/services/uploads_spec.lua.
+-- services.media: the hand-off from finalize (a queued job) and the media.process job
+-- itself, run through services.jobs on the shared spec database and the local store.
+local assets_repo = require("repositories.assets")
 local fixtures = require("helpers.fixtures")
+local jobs = require("services.jobs")
 local media = require("services.media")
 
-local function copy(t)
-  local c = {}
-  for k, v in pairs(t) do
-    c[k] = v
+if core.storage.backend() ~= "local" then
+  pending("services.media specs write originals straight into the local store")
+  return
+end
+
+local function fixture(name)
+  local file = assert(io.open("spec/fixtures/" .. name, "rb"))
+  local bytes = file:read("a")
+  file:close()
+  return bytes
+end
+
+-- A ready asset whose original holds `bytes`.
+local function stored_photo(owner, bytes, fields)
+  local f = { status = "ready", size_bytes = #bytes }
+  for key, value in pairs(fields or {}) do
+    f[key] = value
   end
-  return c
+  local asset = fixtures.asset(owner, f)
+  fixtures.put(asset.storage_key_original, bytes)
+  return asset
+end
+
+local function job_rows(asset)
+  return core.db.query("SELECT state, attempts, last_error FROM jobs WHERE payload LIKE ?",
+    "%" .. asset.id .. "%")
 end
 
 describe("services.media", function()
+  before_each(function()
+    core.db.exec("DELETE FROM jobs")   -- leftovers of other specs are not ours to run
+  end)
+
   teardown(function()
+    core.db.exec("DELETE FROM jobs")
     fixtures.cleanup()
   end)
 
-  it("accepts a ready photo and a ready video with exactly true", function()
-    local owner = fixtures.user("svc-media")
-    for _, fields in ipairs({
-      { status = "ready" },
-      { status = "ready", type = "video", content_type = "video/mp4" },
-    }) do
-      local asset = fixtures.asset(owner, fields)
-      local results = table.pack(media.asset_ready(asset))
-      assert.equal(1, results.n)
-      assert.is_true(results[1])
-    end
+  it("queues one media.process job when an asset becomes ready", function()
+    local asset = fixtures.asset(fixtures.user("svc-media"), { status = "ready" })
+    assert.is_true(media.asset_ready(asset))
+    local rows = job_rows(asset)
+    assert.equal(1, #rows)
+    assert.equal("queued", rows[1].state)
   end)
 
-  it("leaves the asset it is handed, and its row, as they were", function()
+  it("makes a 512 px thumbnail and a 2048 px preview, and records the dimensions", function()
     local owner = fixtures.user("svc-media")
-    local asset = fixtures.asset(owner, { status = "ready" })
-    local before = copy(asset)
+    local asset = stored_photo(owner, fixture("gradient-3000x2000.jpg"))
     media.asset_ready(asset)
-    assert.same(before, asset)
-    assert.same(before, require("repositories.assets").find_owned(asset.id, owner.id))
+    assert.is_true(jobs.run_one())
+    local row = assets_repo.find_owned(asset.id, owner.id)
+    assert.equal("ready", row.media_status)
+    assert.equal(3000, row.width)
+    assert.equal(2000, row.height)
+    local thumb = core.image.decode(assert(fixtures.stored(row.storage_key_thumb)), {})
+    assert.same({ 512, 341 }, { thumb:size() })
+    -- the red marker of the source's top-left corner is still top-left (pixels, not just size)
+    local r, g = thumb:pixel(10, 10)
+    assert.is_true(r > 200 and g < 60, string.format("r=%d g=%d", r, g))
+    thumb:close()
+    local preview = core.image.info(assert(fixtures.stored(row.storage_key_preview)))
+    assert.equal(2048, preview.width)
+    assert.equal("done", job_rows(asset)[1].state)
+  end)
+
+  it("makes no preview for a photo no larger than the thumbnail box allows", function()
+    local owner = fixtures.user("svc-media")
+    local asset = stored_photo(owner, fixture("gradient-400x300.jpg"))
+    media.asset_ready(asset)
+    assert.is_true(jobs.run_one())
+    local row = assets_repo.find_owned(asset.id, owner.id)
+    assert.equal("ready", row.media_status)
+    assert.is_nil(row.storage_key_preview)
+    assert.same({ 400, 300 }, { core.image.decode(fixtures.stored(row.storage_key_thumb), {}):size() })
+  end)
+
+  it("retries a file it cannot decode, then marks it failed with the reason", function()
+    local owner = fixtures.user("svc-media")
+    local broken = fixture("gradient-400x300.jpg"):sub(1, 600)
+    local asset = stored_photo(owner, broken)
+    media.asset_ready(asset)
+    assert.is_true(jobs.run_one())
+    local rows = job_rows(asset)
+    assert.equal("queued", rows[1].state)
+    assert.equal(1, rows[1].attempts)
+    for _ = 2, core.config.job_max_attempts do
+      core.db.exec("UPDATE jobs SET run_after = '2000-01-01T00:00:00.000Z' WHERE state = 'queued'")
+      assert.is_true(jobs.run_one())
+    end
+    assert.equal("failed", job_rows(asset)[1].state)
+    local row = assets_repo.find_owned(asset.id, owner.id)
+    assert.equal("failed", row.media_status)
+    assert.is_string(row.media_error)
+    assert.equal("ready", row.status)   -- the original stays downloadable
+  end)
+
+  it("marks types it has no thumbnailer for, and skips assets that are gone", function()
+    local owner = fixtures.user("svc-media")
+    local video = fixtures.asset(owner, { status = "ready", type = "video", content_type = "video/mp4" })
+    assert.is_true(media.process({ asset_id = video.id, owner_id = owner.id }))
+    local row = assets_repo.find_owned(video.id, owner.id)
+    assert.equal("failed", row.media_status)
+    assert.matches("no thumbnailer", row.media_error)
+    assert.is_true(media.process({ asset_id = "01900000-0000-7000-8000-000000000000", owner_id = owner.id }))
+  end)
+
+  it("has nothing to run when the queue is empty", function()
+    assert.is_false(jobs.run_one())
+    assert.equal(0, jobs.run_due(5))
   end)
 end)

@@ -1,0 +1,132 @@
+/* worker.c -- job-running processes: `itcloud worker` polls the queue through the
+ * app's Lua (app.work()), and `serve` keeps WORKER_PROCESSES of them alive, so a
+ * decoder crash kills a worker, never the API. */
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "vm.h"
+
+#define MAX_WORKERS 64
+#define IDLE_POLL_US (300 * 1000)
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_stop(int sig) { stop_requested = 1; }
+static void on_hup(int sig) { reload_requested = 1; }
+
+int worker_run(void) {
+    struct sigaction stop = {.sa_handler = on_stop}, hup = {.sa_handler = on_hup};
+    sigaction(SIGTERM, &stop, NULL);
+    sigaction(SIGINT, &stop, NULL);
+    sigaction(SIGHUP, &hup, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    log_write(LOG_INFO, "worker", "started", NULL);
+    while (!stop_requested) {
+        if (reload_requested) {
+            reload_requested = 0;
+            vm_reload();
+        }
+        vm *v = vm_for_thread();
+        if (v)
+            vm_call_app(v, "work");
+        usleep(IDLE_POLL_US);   /* the queue is drained in batches; a short rest between */
+    }
+    log_write(LOG_INFO, "worker", "stopped", NULL);
+    return 0;
+}
+
+typedef struct {
+    pid_t pid;
+    struct timespec started;
+} worker_slot;
+
+static worker_slot slots[MAX_WORKERS];
+static int slot_count;
+static char self_path[4096];
+
+static pid_t spawn(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);   /* serve blocks signals for sigwait */
+        execl(self_path, "itcloud", "worker", (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0)
+        log_fmt(LOG_ERROR, "worker", "cannot start a worker: %s", strerror(errno));
+    return pid;
+}
+
+int workers_start(int count) {
+    ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+    if (n <= 0)
+        return -1;
+    self_path[n] = '\0';
+    slot_count = count > MAX_WORKERS ? MAX_WORKERS : count;
+    for (int i = 0; i < slot_count; i++) {
+        slots[i].pid = spawn();
+        clock_gettime(CLOCK_MONOTONIC, &slots[i].started);
+    }
+    return 0;
+}
+
+void workers_restart_exited(void) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int i = 0; i < slot_count; i++) {
+            if (slots[i].pid != pid)
+                continue;
+            char fields[96];
+            snprintf(fields, sizeof(fields), "pid=%d status=%d signal=%d", (int)pid,
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                     WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            log_write(LOG_WARN, "worker", "worker exited, starting another", fields);
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec - slots[i].started.tv_sec < 1)
+                sleep(1);   /* a worker dying at once: don't spin */
+            slots[i].pid = spawn();
+            clock_gettime(CLOCK_MONOTONIC, &slots[i].started);
+        }
+    }
+}
+
+void workers_reload(void) {
+    for (int i = 0; i < slot_count; i++)
+        if (slots[i].pid > 0)
+            kill(slots[i].pid, SIGHUP);
+}
+
+void workers_stop(long grace_ms) {
+    for (int i = 0; i < slot_count; i++)
+        if (slots[i].pid > 0)
+            kill(slots[i].pid, SIGTERM);
+    for (long waited = 0; waited <= grace_ms; waited += 20) {
+        int alive = 0;
+        for (int i = 0; i < slot_count; i++) {
+            if (slots[i].pid > 0 && waitpid(slots[i].pid, NULL, WNOHANG) == 0)
+                alive++;
+            else
+                slots[i].pid = 0;
+        }
+        if (!alive)
+            return;
+        usleep(20 * 1000);
+    }
+    for (int i = 0; i < slot_count; i++)
+        if (slots[i].pid > 0) {
+            kill(slots[i].pid, SIGKILL);
+            waitpid(slots[i].pid, NULL, 0);
+        }
+}

@@ -1,0 +1,106 @@
+--- The job queue: enqueue (inside the caller's transaction), and run one job at a time
+-- with a lease, retries with exponential back-off, and a final failure after
+-- JOB_MAX_ATTEMPTS that the job's handler is told about.
+local config = require("core.config")
+local json = require("core.json")
+local log = require("core.log")
+local clock = require("infra.clock")
+local errors = require("domain.errors")
+local ids = require("infra.ids")
+local jobs_repo = require("repositories.jobs")
+
+local M = {}
+
+-- Job kinds and the modules that run them (jobs/*.lua: run(payload), failed(payload, err)).
+local HANDLERS = {
+  ["media.process"] = "jobs.media",
+}
+
+-- The name this VM's leases carry (one VM runs one job at a time).
+local WORKER_ID = "worker-" .. ids.uuid()
+
+local BACKOFF_BASE_SECONDS = 10
+local BACKOFF_MAX_SECONDS = 3600
+
+--- Queue a job. Call it inside the transaction that makes it necessary, so the job
+-- exists exactly when the change does.
+-- @return true | nil, err
+function M.enqueue(kind, payload)
+  if not HANDLERS[kind] then
+    error("jobs.enqueue: unknown kind " .. tostring(kind), 2)
+  end
+  local now = clock.iso()
+  return jobs_repo.insert({ id = ids.uuid(), kind = kind, payload = json.encode(payload),
+    run_after = now, created_at = now })
+end
+
+--- Claim and run one due job (as `worker`, default this VM's name).
+-- @return true when a job ran (whatever its outcome), false when none was due | nil, err
+function M.run_one(worker)
+  worker = worker or WORKER_ID
+  local now = clock.now()
+  local job, err = jobs_repo.claim(worker, clock.iso(), clock.iso(now + config.job_lease_seconds))
+  if err then
+    return nil, err
+  end
+  if not job then
+    return false
+  end
+  local handler = require(HANDLERS[job.kind])
+  local payload = json.decode(job.payload)
+  -- a job runner is one of the two places that catch errors (STYLE.md section 4)
+  local ok, result, reason = pcall(handler.run, payload)
+  if ok and result then
+    jobs_repo.complete(job.id, worker, clock.iso())
+    return true
+  end
+  local message = ok and tostring(reason or "the job failed") or tostring(result)
+  if not ok then
+    log.error("job raised", { mod = "services.jobs", job_id = job.id, kind = job.kind, err = message })
+  end
+  if job.attempts >= config.job_max_attempts then
+    jobs_repo.fail(job.id, worker, message, nil, clock.iso())
+    pcall(handler.failed, payload, message)
+    log.warn("job failed for good", { mod = "services.jobs", job_id = job.id, kind = job.kind,
+      attempts = job.attempts })
+  else
+    local delay = math.min(BACKOFF_BASE_SECONDS * 2 ^ (job.attempts - 1), BACKOFF_MAX_SECONDS)
+    jobs_repo.fail(job.id, worker, message, clock.iso(now + math.floor(delay)), clock.iso())
+  end
+  return true
+end
+
+--- Run due jobs until none is left or `max_jobs` have run.
+-- @return number of jobs run
+function M.run_due(max_jobs)
+  local count = 0
+  while count < max_jobs do
+    local ran, err = M.run_one()
+    if not ran then
+      if err then
+        log.error("job claim failed", { mod = "services.jobs", err = err })
+      end
+      break
+    end
+    count = count + 1
+  end
+  return count
+end
+
+--- Counts by kind and state, for operators.
+-- @return { kind = { state = count } } | nil, err
+function M.stats()
+  local rows, err = jobs_repo.stats()
+  if not rows then
+    log.error("job stats failed", { mod = "services.jobs", err = err })
+    return nil, errors.unavailable()
+  end
+  local stats = {}
+  for _, row in ipairs(rows) do
+    stats[row.kind] = stats[row.kind] or {}
+    stats[row.kind][row.state] = row.count
+  end
+  return stats
+end
+
+return M
