@@ -14,6 +14,7 @@
 #include <turbojpeg.h>
 
 #include "core.h"
+#include "exif.h"
 
 #define BITMAP_MT "core.image.bitmap"
 #define MAX_SIDE 65535                        /* no bitmap side is ever larger */
@@ -258,6 +259,57 @@ static int image_info(lua_State *L) {
     lua_setfield(L, -2, "width");
     lua_pushinteger(L, h);
     lua_setfield(L, -2, "height");
+    return 1;
+}
+
+/* image.exif(bytes) -> { captured_at, orientation, make, model, lens_model, exposure_time,
+ * f_number, iso, focal_length, gps_latitude, gps_longitude, pixel_width, pixel_height }
+ * | nil. nil when there is no EXIF; missing fields are absent; orientation is always set
+ * (1 by default). Hostile input gives nil or a partial table, never an error. */
+static int image_exif(lua_State *L) {
+    size_t len;
+    const unsigned char *src = (const unsigned char *)luaL_checklstring(L, 1, &len);
+    exif_info x;
+    int rc = exif_read(src, len, &x);    /* holds no memory once it returns */
+    if (rc < 0)
+        return core_fail(L, "out of memory");
+    if (rc == 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, 0, 13);
+    const struct { const char *name, *value; } strs[] = {
+        {"captured_at", x.captured_at}, {"make", x.make}, {"model", x.model},
+        {"lens_model", x.lens_model}, {"exposure_time", x.exposure_time}};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        if (strs[i].value[0] != '\0') {
+            lua_pushstring(L, strs[i].value);
+            lua_setfield(L, -2, strs[i].name);
+        }
+    }
+    const struct { const char *name; int value; } ints[] = {
+        {"orientation", x.orientation}, {"iso", x.iso},
+        {"pixel_width", x.pixel_width}, {"pixel_height", x.pixel_height}};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if (ints[i].value > 0) {
+            lua_pushinteger(L, ints[i].value);
+            lua_setfield(L, -2, ints[i].name);
+        }
+    }
+    if (x.f_number > 0) {
+        lua_pushnumber(L, x.f_number);
+        lua_setfield(L, -2, "f_number");
+    }
+    if (x.focal_length > 0) {
+        lua_pushnumber(L, x.focal_length);
+        lua_setfield(L, -2, "focal_length");
+    }
+    if (x.has_gps) {
+        lua_pushnumber(L, x.gps_latitude);
+        lua_setfield(L, -2, "gps_latitude");
+        lua_pushnumber(L, x.gps_longitude);
+        lua_setfield(L, -2, "gps_longitude");
+    }
     return 1;
 }
 
@@ -593,7 +645,7 @@ static int bitmap_close(lua_State *L) {
 }
 
 static const luaL_Reg image_funcs[] = {{"info", image_info}, {"decode", image_decode},
-                                       {NULL, NULL}};
+                                       {"exif", image_exif}, {NULL, NULL}};
 static const luaL_Reg bitmap_methods[] = {{"size", bitmap_size},
                                           {"channels", bitmap_channels},
                                           {"pixel", bitmap_pixel},

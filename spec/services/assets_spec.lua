@@ -88,6 +88,7 @@ describe("services.assets", function()
       local owner = fixtures.user("svc-assets")
       local asset = derivatives(owner, { captured_at = "2024-01-01T00:00:00.000Z", width = 4032,
         height = 3024, placeholder = "LKO2?U%2Tw=w" })
+      asset.media_status = "ready"   -- as the media job leaves it
       local shown = assets.present(asset)
       assert.same({
         id = asset.id, type = "photo", status = "ready", original_filename = "photo.jpg",
@@ -107,6 +108,13 @@ describe("services.assets", function()
       local failed = fixtures.asset(owner, { status = "failed", failure_reason = "bad bytes" })
       assert.equal("failed", assets.present(failed).thumb_status)
       assert.equal("bad bytes", assets.present(failed).failure_reason)
+      local made = fixtures.asset(owner, { status = "ready" })
+      made.media_status = "ready"
+      assert.equal("ready", assets.present(made).thumb_status)
+      local unreadable = fixtures.asset(owner, { status = "ready" })
+      unreadable.media_status, unreadable.media_error = "failed", "corrupt image"
+      assert.equal("failed", assets.present(unreadable).thumb_status)
+      assert.equal("corrupt image", assets.present(unreadable).media_error)
     end)
   end)
 

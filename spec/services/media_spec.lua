@@ -71,6 +71,30 @@ describe("services.media", function()
     assert.equal("done", job_rows(asset)[1].state)
   end)
 
+  it("applies the EXIF orientation and takes the capture time when the upload had none", function()
+    local owner = fixtures.user("svc-media")
+    local asset = stored_photo(owner, fixture("gradient-3000x2000.jpg"))
+    local images = require("infra.images")
+    local rotated = fixtures.load_with("services.media", {
+      ["infra.images"] = {
+        info = images.info,
+        decode = images.decode,
+        exif = function() return { orientation = 6, captured_at = "2019-07-04T10:00:00+02:00" } end,
+      },
+    })
+    assert.is_true(rotated.process({ asset_id = asset.id, owner_id = owner.id }))
+    local row = assets_repo.find_owned(asset.id, owner.id)
+    assert.same({ 2000, 3000 }, { row.width, row.height })
+    assert.equal("2019-07-04T08:00:00.000Z", row.captured_at)
+    assert.equal(row.captured_at, row.sort_at)
+    local thumb = core.image.decode(fixtures.stored(row.storage_key_thumb), {})
+    assert.same({ 341, 512 }, { thumb:size() })
+    -- orientation 6 turns the picture clockwise: the red top-left corner is now top-right
+    local r, g = thumb:pixel(330, 10)
+    assert.is_true(r > 200 and g < 60, string.format("r=%d g=%d", r, g))
+    thumb:close()
+  end)
+
   it("makes no preview for a photo no larger than the thumbnail box allows", function()
     local owner = fixtures.user("svc-media")
     local asset = stored_photo(owner, fixture("gradient-400x300.jpg"))
