@@ -76,6 +76,9 @@ static const option options[] = {
     OPT("JOB_MAX_ATTEMPTS", OPT_INT, "3", 1, 100, job_max_attempts),
     OPT("JOB_LEASE_SECONDS", OPT_INT, "300", 5, 86400, job_lease_seconds),
     OPT("MAX_IMAGE_PIXELS", OPT_INT64, "100000000", 1, 268435456, max_image_pixels),
+    OPT("WORKER_MEMORY_LIMIT_BYTES", OPT_INT64, "2147483648", 268435456, 1099511627776,
+        worker_memory_limit_bytes),
+    OPT("JOB_TIMEOUT_SECONDS", OPT_INT, "300", 5, 86400, job_timeout_seconds),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 

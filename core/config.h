@@ -53,6 +53,8 @@ typedef struct {
     long job_max_attempts;
     long job_lease_seconds;
     long long max_image_pixels;
+    long long worker_memory_limit_bytes;
+    long job_timeout_seconds;
 } config;
 
 extern config cfg;

@@ -464,13 +464,17 @@ int vm_call_app(vm *v, const char *function) {
         return -1;
     }
     lua_remove(L, -2);
-    int rc = lua_pcall(L, 0, 0, base + 1);
+    int rc = lua_pcall(L, 0, 1, base + 1);
+    int result = -1;
     if (rc != LUA_OK) {
         log_fmt(LOG_ERROR, "vm", "app.%s failed", function);
         fprintf(stderr, "%s\n", lua_tostring(L, -1));
+    } else {
+        lua_Integer n = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+        result = n < 0 ? 0 : (n > INT_MAX ? INT_MAX : (int)n);
     }
     lua_settop(L, base);
-    return rc == LUA_OK ? 0 : -1;
+    return result;
 }
 
 vm *vm_for_thread(void) {

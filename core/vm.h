@@ -28,7 +28,8 @@ lua_State *vm_lua(vm *v);
 int vm_dispatch(vm *v, lua_CFunction build_request, void *arg);
 
 /* Calls the app module's function `function` with no arguments, under the same
- * instruction budget as a request (periodic work). Returns 0, or -1 (logged). */
+ * instruction budget as a request (periodic work). Returns the function's integer
+ * result (0 when it returns none), or -1 when it raised (logged). */
 int vm_call_app(vm *v, const char *function);
 
 /* The VM for the calling HTTP thread, rebuilt when a reload has been published.

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,12 +24,25 @@ static volatile sig_atomic_t stop_requested, reload_requested;
 static void on_stop(int sig) { stop_requested = 1; }
 static void on_hup(int sig) { reload_requested = 1; }
 
+/* Caps the worker's address space, so a decoder bomb that gets past the pixel budget
+ * kills this worker (its job is retried, then failed), never the machine. Skipped in
+ * AddressSanitizer builds, which reserve terabytes of address space up front. */
+static void limit_memory(void) {
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit limit = {.rlim_cur = (rlim_t)cfg.worker_memory_limit_bytes,
+                           .rlim_max = (rlim_t)cfg.worker_memory_limit_bytes};
+    if (setrlimit(RLIMIT_AS, &limit) != 0)
+        log_fmt(LOG_WARN, "worker", "cannot limit memory: %s", strerror(errno));
+#endif
+}
+
 int worker_run(void) {
     struct sigaction stop = {.sa_handler = on_stop}, hup = {.sa_handler = on_hup};
     sigaction(SIGTERM, &stop, NULL);
     sigaction(SIGINT, &stop, NULL);
     sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
+    limit_memory();
     log_write(LOG_INFO, "worker", "started", NULL);
     while (!stop_requested) {
         if (reload_requested) {
@@ -36,9 +50,14 @@ int worker_run(void) {
             vm_reload();
         }
         vm *v = vm_for_thread();
-        if (v)
-            vm_call_app(v, "work");
-        usleep(IDLE_POLL_US);   /* the queue is drained in batches; a short rest between */
+        /* one job per call, under a wall-clock limit: a job that hangs (a decoder loop,
+         * a stuck child process) ends this worker by SIGALRM; serve starts another and
+         * the job's lease runs out, so it is retried and in the end failed */
+        alarm((unsigned)cfg.job_timeout_seconds);
+        int ran = v ? vm_call_app(v, "work") : 0;
+        alarm(0);
+        if (ran <= 0)
+            usleep(IDLE_POLL_US);
     }
     log_write(LOG_INFO, "worker", "stopped", NULL);
     return 0;

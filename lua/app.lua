@@ -142,10 +142,11 @@ function M.handle(req)
   return status, body, headers
 end
 
---- Run due jobs, called in a loop by `itcloud worker`.
--- @return number of jobs run (0 when the queue is idle)
+--- Run one due job, called in a loop by `itcloud worker` (one job per call, so the
+-- worker's wall-clock limit applies to each job).
+-- @return 1 when a job ran, 0 when the queue is idle
 function M.work()
-  return jobs.run_due(20)
+  return jobs.run_due(1)
 end
 
 --- Periodic clean-up, called by the core's timer thread.
