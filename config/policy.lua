@@ -23,6 +23,9 @@ return {
   -- Days a trashed photo or video is kept before it is deleted for good.
   trash_retention_days = 30,
 
+  -- Accounts (by email) that may see operator views such as /api/v1/jobs/stats.
+  operators = {},
+
   -- Login throttling (no hard lockout): after free_failures failures within the
   -- window, each attempt waits 2^n seconds after the last failure, up to
   -- max_delay_seconds.

@@ -14,7 +14,8 @@ local jobs = require("services.jobs")
 
 local M = {}
 
-local ROUTE_MODULES = { "api.health", "api.v1.auth", "api.v1.uploads", "api.v1.assets" }
+local ROUTE_MODULES = { "api.health", "api.v1.auth", "api.v1.uploads", "api.v1.assets",
+  "api.v1.jobs" }
 
 local routes = {}
 for _, name in ipairs(ROUTE_MODULES) do

@@ -6,6 +6,7 @@ local DEFAULTS = {
   registration = "open",
   trash_retention_days = 30,
   quota_bytes = false,
+  operators = {},
   password_min_length = 8,
   password_max_length = 1024,
   login_throttle = {
@@ -58,6 +59,14 @@ local function load()
   end
   if policy.registration ~= "open" and policy.registration ~= "closed" then
     error("policy.registration must be \"open\" or \"closed\"", 0)
+  end
+  if type(policy.operators) ~= "table" then
+    error("policy.operators must be a list of email addresses", 0)
+  end
+  for _, email in ipairs(policy.operators) do
+    if type(email) ~= "string" then
+      error("policy.operators must be a list of email addresses", 0)
+    end
   end
   if math.type(policy.trash_retention_days) ~= "integer" or policy.trash_retention_days < 1 then
     error("policy.trash_retention_days must be a positive integer", 0)
@@ -152,6 +161,17 @@ end
 --- Days a trashed asset is kept before it is deleted for good.
 function M.trash_retention_days()
   return policy.trash_retention_days
+end
+
+--- Whether a user may see operator views (job statistics): their email is listed in
+-- the policy's `operators`.
+function M.is_operator(user)
+  for _, email in ipairs(policy.operators) do
+    if email:lower() == user.email then
+      return true
+    end
+  end
+  return false
 end
 
 return M

@@ -8,6 +8,7 @@ local clock = require("infra.clock")
 local errors = require("domain.errors")
 local ids = require("infra.ids")
 local jobs_repo = require("repositories.jobs")
+local policy = require("infra.policy")
 
 local M = {}
 
@@ -87,9 +88,12 @@ function M.run_due(max_jobs)
   return count
 end
 
---- Counts by kind and state, for operators.
--- @return { kind = { state = count } } | nil, err
-function M.stats()
+--- Counts by kind and state, for operators only.
+-- @return { kind = { state = count } } | nil, err (forbidden | unavailable)
+function M.stats(user)
+  if not policy.is_operator(user) then
+    return nil, errors.forbidden("forbidden", "only operators may see job statistics")
+  end
   local rows, err = jobs_repo.stats()
   if not rows then
     log.error("job stats failed", { mod = "services.jobs", err = err })

@@ -78,6 +78,10 @@ describe("media pipeline #storage", function()
     assert.equal("ready", assert(wait_thumb(asset.id)).thumb_status)
   end)
 
+  it("shows job statistics to operators only", function()
+    assert.equal(403, server.request("GET", "/api/v1/jobs/stats", { headers = api.bearer(account.token) }).status)
+  end)
+
   it("takes over a job whose worker died holding it, once the lease runs out", function()
     -- a job claimed by a worker that no longer exists (its lease expired a minute ago)
     local asset = library.upload(server, account, library.jpeg(5000))
