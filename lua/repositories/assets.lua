@@ -8,7 +8,8 @@ local COLUMNS = "id, owner_id, type, status, original_filename, content_type, si
   .. " sha256, width, height, duration_ms, captured_at, sort_at, created_at, updated_at,"
   .. " deleted_at, storage_key_original, storage_key_thumb, storage_key_preview,"
   .. " storage_key_poster, placeholder, staging_key, multipart_upload_id, upload_expires_at,"
-  .. " failure_reason, media_status, media_error"
+  .. " failure_reason, media_status, media_error, camera_make, camera_model, lens_model,"
+  .. " exposure_time, f_number, iso, focal_length, gps_latitude, gps_longitude"
 
 local function first(rows, err)
   if not rows then
@@ -79,16 +80,21 @@ local STATE_CONDITIONS = {
 
 --- Record what media processing found and made for a ready asset. A capture time
 -- from the file is kept only when the upload named none, and then orders the library.
--- @param m { width, height, captured_at?, storage_key_thumb, storage_key_preview? }
+-- @param m { width, height, captured_at?, storage_key_thumb, storage_key_preview?,
+--   camera_make?, camera_model?, lens_model?, exposure_time?, f_number?, iso?,
+--   focal_length?, gps_latitude?, gps_longitude? }
 -- @return rows changed | nil, err
 function M.set_media(id, owner_id, m, now_iso)
   return changed(db.exec("UPDATE assets SET width = ?, height = ?, storage_key_thumb = ?,"
     .. " storage_key_preview = ?, media_status = 'ready', media_error = NULL,"
+    .. " camera_make = ?, camera_model = ?, lens_model = ?, exposure_time = ?, f_number = ?,"
+    .. " iso = ?, focal_length = ?, gps_latitude = ?, gps_longitude = ?,"
     .. " sort_at = CASE WHEN captured_at IS NULL AND ? IS NOT NULL THEN ? ELSE sort_at END,"
     .. " captured_at = coalesce(captured_at, ?), updated_at = ?"
     .. " WHERE id = ? AND owner_id = ? AND status = 'ready'", m.width, m.height,
-    m.storage_key_thumb, m.storage_key_preview, m.captured_at, m.captured_at, m.captured_at,
-    now_iso, id, owner_id))
+    m.storage_key_thumb, m.storage_key_preview, m.camera_make, m.camera_model, m.lens_model,
+    m.exposure_time, m.f_number, m.iso, m.focal_length, m.gps_latitude, m.gps_longitude,
+    m.captured_at, m.captured_at, m.captured_at, now_iso, id, owner_id))
 end
 
 --- Record that media processing failed for good.
@@ -139,7 +145,10 @@ local ROW_JSON = "json_patch('{}', json_object('id', id, 'type', type, 'status',
   .. " 'size_bytes', size_bytes, 'sha256', sha256, 'width', width, 'height', height,"
   .. " 'duration_ms', duration_ms, 'captured_at', captured_at, 'created_at', created_at,"
   .. " 'updated_at', updated_at, 'deleted_at', deleted_at, 'placeholder', placeholder,"
-  .. " 'failure_reason', failure_reason, 'media_error', media_error, 'thumb_status',"
+  .. " 'failure_reason', failure_reason, 'media_error', media_error, 'camera_make', camera_make,"
+  .. " 'camera_model', camera_model, 'lens_model', lens_model, 'exposure_time', exposure_time,"
+  .. " 'f_number', f_number, 'iso', iso, 'focal_length', focal_length,"
+  .. " 'gps_latitude', gps_latitude, 'gps_longitude', gps_longitude, 'thumb_status',"
   .. " CASE WHEN status = 'failed' THEN 'failed' ELSE media_status END))"
 
 --- A page of the library or the trash, newest first (keyset pagination), each row as

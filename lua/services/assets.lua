@@ -50,6 +50,15 @@ function M.present(a)
     placeholder = a.placeholder,
     failure_reason = a.failure_reason,
     media_error = a.media_error,
+    camera_make = a.camera_make,
+    camera_model = a.camera_model,
+    lens_model = a.lens_model,
+    exposure_time = a.exposure_time,
+    f_number = a.f_number,
+    iso = a.iso,
+    focal_length = a.focal_length,
+    gps_latitude = a.gps_latitude,
+    gps_longitude = a.gps_longitude,
     thumb_status = a.status == "failed" and "failed" or (a.media_status or "pending"),
   }
 end

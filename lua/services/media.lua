@@ -1,7 +1,7 @@
 --- Media processing: finalize hands each ready asset over (asset_ready queues a job in
 -- the same transaction), and the job makes the thumbnail (longest side 512) and, for
 -- photos larger than that, a preview (longest side 2048), with EXIF orientation
--- applied, and records dimensions and the capture time.
+-- applied, and records dimensions, the capture time and camera metadata (EXIF).
 local config = require("core.config")
 local log = require("core.log")
 local assets_repo = require("repositories.assets")
@@ -27,7 +27,7 @@ end
 
 -- "2024:05:01 10:00:00"-style or RFC 3339 capture time from EXIF, as stored text.
 local function capture_time(exif)
-  if not exif or type(exif.captured_at) ~= "string" then
+  if type(exif.captured_at) ~= "string" then
     return nil
   end
   local text = exif.captured_at:gsub("^(%d%d%d%d):(%d%d):(%d%d)", "%1-%2-%3")
@@ -103,12 +103,22 @@ function M.process(payload)
     end
   end
   local turned = orientation >= 5
+  exif = exif or {}
   local changed, set_err = assets_repo.set_media(asset.id, asset.owner_id, {
     width = turned and info.height or info.width,
     height = turned and info.width or info.height,
     captured_at = capture_time(exif),
     storage_key_thumb = thumb_key,
     storage_key_preview = preview_key,
+    camera_make = exif.make,
+    camera_model = exif.model,
+    lens_model = exif.lens_model,
+    exposure_time = exif.exposure_time,
+    f_number = exif.f_number,
+    iso = exif.iso,
+    focal_length = exif.focal_length,
+    gps_latitude = exif.gps_latitude,
+    gps_longitude = exif.gps_longitude,
   }, clock.iso())
   if not changed then
     return nil, set_err

@@ -79,7 +79,11 @@ describe("services.media", function()
       ["infra.images"] = {
         info = images.info,
         decode = images.decode,
-        exif = function() return { orientation = 6, captured_at = "2019-07-04T10:00:00+02:00" } end,
+        exif = function()
+          return { orientation = 6, captured_at = "2019-07-04T10:00:00+02:00", make = "Canon",
+            model = "EOS R5", lens_model = "RF24-105mm", exposure_time = "1/125", f_number = 4.0,
+            iso = 200, focal_length = 50.0, gps_latitude = -33.8568, gps_longitude = 151.2153 }
+        end,
       },
     })
     assert.is_true(rotated.process({ asset_id = asset.id, owner_id = owner.id }))
@@ -87,6 +91,12 @@ describe("services.media", function()
     assert.same({ 2000, 3000 }, { row.width, row.height })
     assert.equal("2019-07-04T08:00:00.000Z", row.captured_at)
     assert.equal(row.captured_at, row.sort_at)
+    assert.same({ "Canon", "EOS R5", "RF24-105mm", "1/125", 4.0, 200, 50.0, -33.8568, 151.2153 },
+      { row.camera_make, row.camera_model, row.lens_model, row.exposure_time, row.f_number,
+        row.iso, row.focal_length, row.gps_latitude, row.gps_longitude })
+    local shown = require("services.assets").present(row)
+    assert.equal("EOS R5", shown.camera_model)
+    assert.equal(-33.8568, shown.gps_latitude)
     local thumb = core.image.decode(fixtures.stored(row.storage_key_thumb), {})
     assert.same({ 341, 512 }, { thumb:size() })
     -- orientation 6 turns the picture clockwise: the red top-left corner is now top-right
