@@ -1,8 +1,12 @@
 /* mod_image.c -- image decoding and thumbnails, exposed as "core.image".
  * JPEG goes through libjpeg-turbo's TurboJPEG API (2.1: tjDecompress2/tjCompress2,
- * scaled DCT decode), PNG through libspng with size limits. Every decode checks the
- * header's width*height against a pixel budget before any pixel buffer exists, and
- * all buffer sizes are computed in size_t with overflow checks. */
+ * scaled DCT decode), PNG through libspng with size limits, WebP through libwebp's
+ * advanced API into our own buffer, and GIF (first frame only) and BMP through
+ * stb_image compiled here with only those two decoders, a 16384 side limit and a capped
+ * allocator (SECURITY.md section 1: stb_image is not safe on hostile input, so it is
+ * never given more). Every decode checks the header's width*height against a pixel
+ * budget before any pixel buffer exists, and all buffer sizes are computed in size_t
+ * with overflow checks. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,6 +16,7 @@
 
 #include <spng.h>
 #include <turbojpeg.h>
+#include <webp/decode.h>
 
 #include "core.h"
 #include "exif.h"
@@ -23,9 +28,38 @@
 #define PNG_CHUNK_LIMIT ((size_t)16 << 20)    /* any one ancillary chunk */
 #define PNG_CACHE_LIMIT ((size_t)64 << 20)    /* all stored ancillary chunks together */
 
+#define STB_ALLOC_LIMIT ((size_t)512 << 20)  /* any one allocation inside stb_image */
+
+/* stb_image gets malloc with a ceiling: a hostile GIF or BMP cannot make it ask for
+ * more than STB_ALLOC_LIMIT at once (it checks for NULL and fails cleanly). */
+static void *stb_capped_malloc(size_t n) { return n > STB_ALLOC_LIMIT ? NULL : malloc(n); }
+
+static void *stb_capped_realloc(void *p, size_t n) {
+    return n > STB_ALLOC_LIMIT ? NULL : realloc(p, n);
+}
+
+#define STBI_ONLY_GIF
+#define STBI_ONLY_BMP
+#define STBI_NO_STDIO
+#define STBI_MAX_DIMENSIONS 16384
+#define STBI_MALLOC(n) stb_capped_malloc(n)
+#define STBI_REALLOC(p, n) stb_capped_realloc(p, n)
+#define STBI_FREE(p) free(p)
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+/* STB_IMAGE_STATIC declares the whole API static, including functions that only the
+ * excluded decoders define; GCC reports those at the end of the file, so this one
+ * warning is off for the whole file. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
 typedef struct { int w, h, channels; unsigned char *px; /* NULL = closed */ } bitmap;
 
-enum { FMT_NONE, FMT_JPEG, FMT_PNG };
+enum { FMT_NONE, FMT_JPEG, FMT_PNG, FMT_WEBP, FMT_GIF, FMT_BMP };
 
 static int sniff(const unsigned char *s, size_t len) {
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -33,6 +67,12 @@ static int sniff(const unsigned char *s, size_t len) {
         return FMT_JPEG;
     if (len >= 8 && memcmp(s, png_sig, 8) == 0)
         return FMT_PNG;
+    if (len >= 12 && memcmp(s, "RIFF", 4) == 0 && memcmp(s + 8, "WEBP", 4) == 0)
+        return FMT_WEBP;
+    if (len >= 6 && (memcmp(s, "GIF87a", 6) == 0 || memcmp(s, "GIF89a", 6) == 0))
+        return FMT_GIF;
+    if (len >= 2 && s[0] == 'B' && s[1] == 'M')
+        return FMT_BMP;
     return FMT_NONE;
 }
 
@@ -101,11 +141,102 @@ static void png_error(int rc, char *err, size_t errlen) {
         snprintf(err, errlen, "corrupt image: %s", spng_strerror(rc));
 }
 
+static size_t le16(const unsigned char *p) { return (size_t)p[0] | (size_t)p[1] << 8; }
+
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static const char *webp_status(VP8StatusCode st) {
+    switch (st) {
+    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR: return "bad webp bitstream";
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported webp feature";
+    case VP8_STATUS_NOT_ENOUGH_DATA: return "truncated webp";
+    default: return "webp decode failed";
+    }
+}
+
+/* WebP header through WebPGetFeatures (no pixel work). A VP8X canvas larger than
+ * the ceiling is reported as its size, so it is refused as "too large", not corrupt. */
+static int webp_probe(const unsigned char *s, size_t len, WebPBitstreamFeatures *f,
+                      char *err, size_t errlen) {
+    if (len >= 30 && memcmp(s + 12, "VP8X", 4) == 0) {
+        long long cw = 1 + (s[24] | s[25] << 8 | (long long)s[26] << 16);
+        long long ch = 1 + (s[27] | s[28] << 8 | (long long)s[29] << 16);
+        if (cw > MAX_SIDE || ch > MAX_SIDE || cw * ch > CEILING_MAX_PIXELS) {
+            memset(f, 0, sizeof(*f));
+            f->width = (int)cw;
+            f->height = (int)ch;
+            return 0;
+        }
+    }
+    VP8StatusCode st = WebPGetFeatures(s, len, f);
+    if (st != VP8_STATUS_OK) {
+        if (st == VP8_STATUS_OUT_OF_MEMORY)
+            snprintf(err, errlen, "out of memory");
+        else
+            snprintf(err, errlen, "corrupt image: %s", webp_status(st));
+        return -1;
+    }
+    if (f->width <= 0 || f->height <= 0) {
+        snprintf(err, errlen, "corrupt image: webp without a size");
+        return -1;
+    }
+    return 0;
+}
+
+/* GIF/BMP header through stb_image. A GIF screen wider or taller than stb_image allows
+ * is reported as its size (stb_image's own reason is lost when its other probes run),
+ * so decode refuses it as too large; a top-down BMP's negative height is made positive. */
+static int stb_probe(int fmt, const unsigned char *s, size_t len, int *w, int *h, int *comp,
+                     char *err, size_t errlen) {
+    if (len > INT_MAX) {
+        snprintf(err, errlen, "image too large");
+        return -1;
+    }
+    if (fmt == FMT_GIF && len >= 10 &&
+        (le16(s + 6) > STBI_MAX_DIMENSIONS || le16(s + 8) > STBI_MAX_DIMENSIONS)) {
+        *w = (int)le16(s + 6);
+        *h = (int)le16(s + 8);
+        *comp = 4;
+        return 0;
+    }
+    if (!stbi_info_from_memory(s, (int)len, w, h, comp)) {
+        const char *why = stbi_failure_reason();
+        if (why != NULL && strcmp(why, "too large") == 0)
+            snprintf(err, errlen, "image too large");
+        else
+            snprintf(err, errlen, "corrupt image: %s", why != NULL ? why : "bad header");
+        return -1;
+    }
+    if (fmt == FMT_BMP && *h < 0 && *h != INT_MIN)
+        *h = -*h;
+    if (*w <= 0 || *h <= 0) {
+        snprintf(err, errlen, "corrupt image: no size");
+        return -1;
+    }
+    return 0;
+}
+
 /* Reads width and height from the header only. Returns 0 or -1 with `err` set. */
 static int probe(int fmt, const unsigned char *s, size_t len, int *w, int *h, char *err,
                  size_t errlen) {
     if (fmt == FMT_JPEG)
         return jpeg_scan_size(s, len, w, h, err, errlen);
+    if (fmt == FMT_WEBP) {
+        WebPBitstreamFeatures f;
+        if (webp_probe(s, len, &f, err, errlen) != 0)
+            return -1;
+        *w = f.width;
+        *h = f.height;
+        return 0;
+    }
+    if (fmt == FMT_GIF || fmt == FMT_BMP) {
+        int comp;
+        return stb_probe(fmt, s, len, w, h, &comp, err, errlen);
+    }
     spng_ctx *ctx = png_open(s, len);
     if (ctx == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -240,9 +371,188 @@ done:
     return ret;
 }
 
-static const char *format_name(int fmt) { return fmt == FMT_JPEG ? "jpeg" : "png"; }
+/* WebP to RGB8, or RGBA8 when the image has alpha; decoded into our own buffer. */
+static int webp_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
+                       size_t errlen) {
+    WebPDecoderConfig cfg;
+    if (!WebPInitDecoderConfig(&cfg)) {
+        snprintf(err, errlen, "webp decoder version mismatch");
+        return -1;
+    }
+    if (webp_probe(s, len, &cfg.input, err, errlen) != 0)
+        return -1;
+    if (cfg.input.has_animation) {
+        snprintf(err, errlen, "unsupported format: animated webp");
+        return -1;
+    }
+    int w = cfg.input.width, h = cfg.input.height, ch = cfg.input.has_alpha ? 4 : 3;
+    size_t n = pixel_bytes(w, h, ch);
+    if (n == 0 || (long long)w * h > CEILING_MAX_PIXELS) {
+        snprintf(err, errlen, "image too large");
+        return -1;
+    }
+    b->px = malloc(n);
+    if (b->px == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    cfg.output.colorspace = ch == 4 ? MODE_RGBA : MODE_RGB;
+    cfg.output.is_external_memory = 1;
+    cfg.output.u.RGBA.rgba = b->px;
+    cfg.output.u.RGBA.stride = w * ch;
+    cfg.output.u.RGBA.size = n;
+    VP8StatusCode st = WebPDecode(s, len, &cfg);
+    WebPFreeDecBuffer(&cfg.output);            /* external memory: frees nothing of ours */
+    if (st != VP8_STATUS_OK || cfg.output.width != w || cfg.output.height != h) {
+        if (st == VP8_STATUS_OUT_OF_MEMORY)
+            snprintf(err, errlen, "out of memory");
+        else
+            snprintf(err, errlen, "corrupt image: %s",
+                     st == VP8_STATUS_OK ? "unexpected webp size" : webp_status(st));
+        free(b->px);
+        b->px = NULL;
+        return -1;
+    }
+    b->w = w;
+    b->h = h;
+    b->channels = ch;
+    return 0;
+}
 
-/* image.info(bytes) -> { format = "jpeg"|"png", width, height } | nil, err */
+/* stb_image reads zeros past the end of its input, so a cut file would decode as a
+ * partial picture. These walk the structure first. GIF: the blocks up to the end of
+ * the first image's data. BMP: uncompressed pixel rows inside the file. 0 = complete. */
+static int gif_complete(const unsigned char *s, size_t len) {
+    size_t i = 13;
+    if (len < i)
+        return -1;
+    if (s[10] & 0x80)
+        i += (size_t)3 << ((s[10] & 7) + 1);     /* global colour table */
+    for (;;) {
+        if (i >= len)
+            return -1;
+        unsigned b = s[i++];
+        if (b == 0x2c) {                            /* image descriptor */
+            if (len - i < 10)
+                return -1;
+            unsigned f = s[i + 8];
+            i += 9;
+            if (f & 0x80)
+                i += (size_t)3 << ((f & 7) + 1);     /* local colour table */
+            i++;                                    /* LZW minimum code size */
+        } else if (b == 0x21) {
+            i++;                                    /* extension label */
+        } else {
+            return -1;                              /* trailer or junk before an image */
+        }
+        for (;;) {                                  /* data sub-blocks */
+            if (i >= len)
+                return -1;
+            size_t n = s[i++];
+            if (n == 0)
+                break;
+            if (n > len - i)
+                return -1;
+            i += n;
+        }
+        if (b == 0x2c)
+            return 0;
+    }
+}
+
+static int bmp_complete(const unsigned char *s, size_t len) {
+    if (len < 26)
+        return -1;
+    size_t off = le32(s + 10), hsz = le32(s + 14), w, h, bpp, comp = 0;
+    if (hsz == 12) {
+        w = le16(s + 18);
+        h = le16(s + 20);
+        bpp = le16(s + 24);
+    } else {
+        if (len < 34)
+            return -1;
+        int32_t sw = (int32_t)le32(s + 18), sh = (int32_t)le32(s + 22);
+        w = sw < 0 ? 0 : (size_t)sw;
+        h = sh < 0 ? (size_t)(-(int64_t)sh) : (size_t)sh;
+        bpp = le16(s + 28);
+        comp = le32(s + 30);
+    }
+    if (comp != 0 && comp != 3)
+        return 0;                                   /* stb_image refuses these itself */
+    if (w == 0 || h == 0 || w > STBI_MAX_DIMENSIONS || h > STBI_MAX_DIMENSIONS || bpp == 0 ||
+        bpp > 32)
+        return 0;                                   /* refused by stb_image or the budget */
+    size_t stride = (w * bpp + 31) / 32 * 4;
+    return off <= len && stride * h <= len - off ? 0 : -1;
+}
+
+/* GIF (first frame; stb_image gives RGBA) or BMP to RGB8/RGBA8. RGBA whose alpha is
+ * all 255 is packed to RGB in place. stbi_load_from_memory decodes one frame only. */
+static int stb_decode(bitmap *b, int fmt, const unsigned char *s, size_t len, char *err,
+                      size_t errlen) {
+    int w, h, comp;
+    if (stb_probe(fmt, s, len, &w, &h, &comp, err, errlen) != 0)
+        return -1;
+    if (w > STBI_MAX_DIMENSIONS || h > STBI_MAX_DIMENSIONS) {
+        snprintf(err, errlen, "image too large");
+        return -1;
+    }
+    if ((fmt == FMT_GIF ? gif_complete(s, len) : bmp_complete(s, len)) != 0) {
+        snprintf(err, errlen, "corrupt image: truncated %s", fmt == FMT_GIF ? "gif" : "bmp");
+        return -1;
+    }
+    int ch = comp == 2 || comp == 4 ? 4 : 3;
+    if (pixel_bytes(w, h, ch) == 0) {
+        snprintf(err, errlen, "image too large");
+        return -1;
+    }
+    int dw = 0, dh = 0, dc = 0;
+    unsigned char *px = stbi_load_from_memory(s, (int)len, &dw, &dh, &dc, ch);
+    if (px == NULL) {
+        const char *why = stbi_failure_reason();
+        if (why != NULL && strcmp(why, "too large") == 0)
+            snprintf(err, errlen, "image too large");
+        else if (why != NULL && strcmp(why, "outofmem") == 0)
+            snprintf(err, errlen, "out of memory");
+        else
+            snprintf(err, errlen, "corrupt image: %s", why != NULL ? why : "decode failed");
+        return -1;
+    }
+    if (dw != w || dh != h) {
+        snprintf(err, errlen, "corrupt image: unexpected size");
+        free(px);
+        return -1;
+    }
+    size_t n = (size_t)w * (size_t)h;
+    if (ch == 4) {
+        size_t i = 0;
+        while (i < n && px[i * 4 + 3] == 255)
+            i++;
+        if (i == n) {
+            for (i = 0; i < n; i++)
+                memmove(px + i * 3, px + i * 4, 3);
+            ch = 3;
+        }
+    }
+    b->px = px;                                 /* STBI_FREE is free(), as bitmap_close */
+    b->w = w;
+    b->h = h;
+    b->channels = ch;
+    return 0;
+}
+
+static const char *format_name(int fmt) {
+    switch (fmt) {
+    case FMT_JPEG: return "jpeg";
+    case FMT_PNG: return "png";
+    case FMT_WEBP: return "webp";
+    case FMT_GIF: return "gif";
+    default: return "bmp";
+    }
+}
+
+/* image.info(bytes) -> { format = "jpeg"|"png"|"webp"|"gif"|"bmp", width, height }
+ * | nil, err */
 static int image_info(lua_State *L) {
     size_t len;
     const unsigned char *src = (const unsigned char *)luaL_checklstring(L, 1, &len);
@@ -334,7 +644,8 @@ static bitmap *new_bitmap(lua_State *L) {
     return b;
 }
 
-/* image.decode(bytes, { max_pixels = N, target = S }?) -> bitmap | nil, err */
+/* image.decode(bytes, { max_pixels = N, target = S }?) -> bitmap | nil, err
+ * target (a scaled decode hint) applies to JPEG only; GIF gives its first frame. */
 static int image_decode(lua_State *L) {
     size_t len;
     const unsigned char *src = (const unsigned char *)luaL_checklstring(L, 1, &len);
@@ -353,8 +664,15 @@ static int image_decode(lua_State *L) {
     if ((long long)w * (long long)h > max_pixels)  /* budget before any pixel buffer */
         return core_fail(L, "image too large");
     bitmap *b = new_bitmap(L);
-    int rc = fmt == FMT_JPEG ? jpeg_decode(b, src, len, (int)target, err, sizeof(err))
-                             : png_decode(b, src, len, err, sizeof(err));
+    int rc;
+    if (fmt == FMT_JPEG)
+        rc = jpeg_decode(b, src, len, (int)target, err, sizeof(err));
+    else if (fmt == FMT_PNG)
+        rc = png_decode(b, src, len, err, sizeof(err));
+    else if (fmt == FMT_WEBP)
+        rc = webp_decode(b, src, len, err, sizeof(err));
+    else
+        rc = stb_decode(b, fmt, src, len, err, sizeof(err));
     if (rc != 0)
         return core_fail(L, "%s", err);
     return 1;

@@ -17,7 +17,8 @@ local THUMB_SIDE, THUMB_QUALITY = 512, 80
 local PREVIEW_SIDE, PREVIEW_QUALITY = 2048, 85
 -- core.storage.read reads at most this much; larger originals wait for streaming decode
 local MAX_ORIGINAL_BYTES = 64 * 1024 * 1024
-local DECODABLE = { ["image/jpeg"] = true, ["image/png"] = true }
+local DECODABLE = { ["image/jpeg"] = true, ["image/png"] = true, ["image/webp"] = true,
+  ["image/gif"] = true, ["image/bmp"] = true }
 
 --- Called once, inside finalize's transaction, when an asset became ready.
 -- @return true | nil, err
