@@ -17,9 +17,12 @@
 #include <spng.h>
 #include <turbojpeg.h>
 #include <webp/decode.h>
+#include <libheif/heif.h>
+#include <pthread.h>
 
 #include "core.h"
 #include "exif.h"
+#include "blurhash.h"
 
 #define BITMAP_MT "core.image.bitmap"
 #define MAX_SIDE 65535                        /* no bitmap side is ever larger */
@@ -59,7 +62,30 @@ static void *stb_capped_realloc(void *p, size_t n) {
 
 typedef struct { int w, h, channels; unsigned char *px; /* NULL = closed */ } bitmap;
 
-enum { FMT_NONE, FMT_JPEG, FMT_PNG, FMT_WEBP, FMT_GIF, FMT_BMP };
+enum { FMT_NONE, FMT_JPEG, FMT_PNG, FMT_WEBP, FMT_GIF, FMT_BMP, FMT_HEIC };
+
+/* HEIC/HEIF: an ISO-BMFF ftyp box whose major brand is heic, heix, hevc, mif1 or msf1.
+ * A mif1/msf1 file that lists avif/avis among its compatible brands but none of the HEVC
+ * ones is AVIF, which is not taken for HEIC. */
+static int heic_sniff(const unsigned char *s, size_t len) {
+    static const char *const hevc_brands[] = {"heic", "heix", "hevc", "hevx", "heim", "heis"};
+    const unsigned char *major = s + 8;
+    for (int i = 0; i < 3; i++)
+        if (memcmp(major, hevc_brands[i], 4) == 0)
+            return 1;
+    if (memcmp(major, "mif1", 4) != 0 && memcmp(major, "msf1", 4) != 0)
+        return 0;
+    size_t box = (size_t)s[0] << 24 | (size_t)s[1] << 16 | (size_t)s[2] << 8 | s[3];
+    if (box < 16 || box > len)
+        box = len;
+    int hevc = 0, av1 = 0;
+    for (size_t i = 16; i + 4 <= box; i += 4) {
+        for (size_t k = 0; k < sizeof(hevc_brands) / sizeof(hevc_brands[0]); k++)
+            hevc |= memcmp(s + i, hevc_brands[k], 4) == 0;
+        av1 |= memcmp(s + i, "avif", 4) == 0 || memcmp(s + i, "avis", 4) == 0;
+    }
+    return hevc || !av1;
+}
 
 static int sniff(const unsigned char *s, size_t len) {
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -73,6 +99,8 @@ static int sniff(const unsigned char *s, size_t len) {
         return FMT_GIF;
     if (len >= 2 && s[0] == 'B' && s[1] == 'M')
         return FMT_BMP;
+    if (len >= 12 && memcmp(s + 4, "ftyp", 4) == 0 && heic_sniff(s, len))
+        return FMT_HEIC;
     return FMT_NONE;
 }
 
@@ -221,8 +249,13 @@ static int stb_probe(int fmt, const unsigned char *s, size_t len, int *w, int *h
 }
 
 /* Reads width and height from the header only. Returns 0 or -1 with `err` set. */
+static int heic_probe(const unsigned char *s, size_t len, int *w, int *h, char *err,
+                      size_t errlen);
+
 static int probe(int fmt, const unsigned char *s, size_t len, int *w, int *h, char *err,
                  size_t errlen) {
+    if (fmt == FMT_HEIC)
+        return heic_probe(s, len, w, h, err, errlen);
     if (fmt == FMT_JPEG)
         return jpeg_scan_size(s, len, w, h, err, errlen);
     if (fmt == FMT_WEBP) {
@@ -541,8 +574,136 @@ static int stb_decode(bitmap *b, int fmt, const unsigned char *s, size_t len, ch
     return 0;
 }
 
+#define HEIF_MAX_SIDE 16384  /* libheif's own side limit while parsing (its default: 32768) */
+
+static void heic_init_once(void) { heif_init(NULL); } /* never deinit: lives with the process */
+
+static void heic_error(struct heif_error e, char *err, size_t errlen) {
+    if (e.subcode == heif_suberror_Security_limit_exceeded)
+        snprintf(err, errlen, "image too large");
+    else if (e.code == heif_error_Memory_allocation_error)
+        snprintf(err, errlen, "out of memory");
+    else if (e.code == heif_error_Unsupported_feature)
+        snprintf(err, errlen, "unsupported format: %s", e.message);
+    else
+        snprintf(err, errlen, "corrupt image: %s", e.message);
+}
+
+/* Parses a HEIF container (no pixel work) and finds the primary image. `s` must outlive
+ * the context (read without copy). On success the caller releases *hd and frees *ctx.
+ * Returns 0 or -1 with `err` set and nothing held. */
+static int heic_open(const unsigned char *s, size_t len, struct heif_context **ctx,
+                     struct heif_image_handle **hd, char *err, size_t errlen) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, heic_init_once);
+    *hd = NULL;
+    *ctx = heif_context_alloc();
+    if (*ctx == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    heif_context_set_maximum_image_size_limit(*ctx, HEIF_MAX_SIDE);
+    struct heif_error e = heif_context_read_from_memory_without_copy(*ctx, s, len, NULL);
+    if (e.code == heif_error_Ok)
+        e = heif_context_get_primary_image_handle(*ctx, hd);
+    if (e.code != heif_error_Ok) {
+        heic_error(e, err, errlen);         /* e.message lives in the context: copy first */
+        heif_context_free(*ctx);
+        *ctx = NULL;
+        *hd = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The primary image's displayed size (after rotation) from the container only. */
+static int heic_probe(const unsigned char *s, size_t len, int *w, int *h, char *err,
+                      size_t errlen) {
+    struct heif_context *ctx;
+    struct heif_image_handle *hd;
+    if (heic_open(s, len, &ctx, &hd, err, errlen) != 0)
+        return -1;
+    *w = heif_image_handle_get_width(hd);
+    *h = heif_image_handle_get_height(hd);
+    heif_image_handle_release(hd);
+    heif_context_free(ctx);
+    if (*w <= 0 || *h <= 0) {
+        snprintf(err, errlen, "corrupt image: heif without a size");
+        return -1;
+    }
+    return 0;
+}
+
+/* HEIC primary image to RGB8, or RGBA8 when it has alpha (straight alpha as libheif
+ * gives it). The caller has checked the probed size against the budget; libheif's side
+ * limit is then lowered to that size, which bounds a grid image whose tiles claim more,
+ * and the decoded size may not exceed the probed area. */
+static int heic_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
+                       size_t errlen) {
+    int ret = -1;
+    struct heif_context *ctx;
+    struct heif_image_handle *hd;
+    struct heif_image *img = NULL;
+    if (heic_open(s, len, &ctx, &hd, err, errlen) != 0)
+        return -1;
+    int w = heif_image_handle_get_width(hd), h = heif_image_handle_get_height(hd);
+    int ch = heif_image_handle_has_alpha_channel(hd) ? 4 : 3;
+    if (pixel_bytes(w, h, ch) == 0 || (long long)w * h > CEILING_MAX_PIXELS) {
+        snprintf(err, errlen, "image too large");
+        goto done;
+    }
+    heif_context_set_maximum_image_size_limit(ctx, (w > h ? w : h) + 1);
+    struct heif_decoding_options *opt = heif_decoding_options_alloc();
+    if (opt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    opt->convert_hdr_to_8bit = 1;
+    opt->strict_decoding = 1;                       /* a cut or damaged file is an error */
+    struct heif_error e = heif_decode_image(hd, &img, heif_colorspace_RGB,
+                                            ch == 4 ? heif_chroma_interleaved_RGBA
+                                                    : heif_chroma_interleaved_RGB, opt);
+    heif_decoding_options_free(opt);
+    if (e.code != heif_error_Ok) {
+        heic_error(e, err, errlen);
+        img = NULL;
+        goto done;
+    }
+    int iw = heif_image_get_width(img, heif_channel_interleaved);
+    int ih = heif_image_get_height(img, heif_channel_interleaved);
+    int stride = 0;
+    const uint8_t *plane = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
+    size_t n = pixel_bytes(iw, ih, ch), row = (size_t)iw * (size_t)ch;
+    if (n == 0 || (long long)iw * ih > (long long)w * h) {
+        snprintf(err, errlen, "corrupt image: unexpected heif size");
+        goto done;
+    }
+    if (plane == NULL || stride <= 0 || (size_t)stride < row ||
+        heif_image_get_bits_per_pixel(img, heif_channel_interleaved) != 8 * ch) {
+        snprintf(err, errlen, "corrupt image: unexpected heif pixel layout");
+        goto done;
+    }
+    b->px = malloc(n);
+    if (b->px == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int y = 0; y < ih; y++)
+        memcpy(b->px + (size_t)y * row, plane + (size_t)y * (size_t)stride, row);
+    b->w = iw;
+    b->h = ih;
+    b->channels = ch;
+    ret = 0;
+done:
+    heif_image_release(img);                        /* accepts NULL */
+    heif_image_handle_release(hd);
+    heif_context_free(ctx);
+    return ret;
+}
+
 static const char *format_name(int fmt) {
     switch (fmt) {
+    case FMT_HEIC: return "heic";
     case FMT_JPEG: return "jpeg";
     case FMT_PNG: return "png";
     case FMT_WEBP: return "webp";
@@ -551,7 +712,7 @@ static const char *format_name(int fmt) {
     }
 }
 
-/* image.info(bytes) -> { format = "jpeg"|"png"|"webp"|"gif"|"bmp", width, height }
+/* image.info(bytes) -> { format = "jpeg"|"png"|"webp"|"gif"|"bmp"|"heic", width, height }
  * | nil, err */
 static int image_info(lua_State *L) {
     size_t len;
@@ -671,6 +832,8 @@ static int image_decode(lua_State *L) {
         rc = png_decode(b, src, len, err, sizeof(err));
     else if (fmt == FMT_WEBP)
         rc = webp_decode(b, src, len, err, sizeof(err));
+    else if (fmt == FMT_HEIC)
+        rc = heic_decode(b, src, len, err, sizeof(err));
     else
         rc = stb_decode(b, fmt, src, len, err, sizeof(err));
     if (rc != 0)
@@ -954,6 +1117,21 @@ done:
     return 1;
 }
 
+/* bitmap:blurhash(x_components?, y_components?) -> BlurHash string (defaults 4, 3; each
+ * 1..9). Computed on this bitmap as it is: call it on a small thumbnail. */
+static int bitmap_blurhash(lua_State *L) {
+    bitmap *b = check_open(L, 1);
+    lua_Integer xc = luaL_optinteger(L, 2, 4), yc = luaL_optinteger(L, 3, 3);
+    luaL_argcheck(L, xc >= 1 && xc <= 9, 2, "x_components must be 1..9");
+    luaL_argcheck(L, yc >= 1 && yc <= 9, 3, "y_components must be 1..9");
+    char out[BLURHASH_BUF_SIZE];
+    int n = blurhash_encode(b->px, b->w, b->h, b->channels, (int)xc, (int)yc, out, sizeof(out));
+    if (n < 0)
+        return core_fail(L, "blurhash failed: out of memory");
+    lua_pushlstring(L, out, (size_t)n);
+    return 1;
+}
+
 /* bitmap:close() -- frees pixels now; calling it twice is harmless. */
 static int bitmap_close(lua_State *L) {
     bitmap *b = luaL_checkudata(L, 1, BITMAP_MT);
@@ -970,6 +1148,7 @@ static const luaL_Reg bitmap_methods[] = {{"size", bitmap_size},
                                           {"thumbnail", bitmap_thumbnail},
                                           {"orient", bitmap_orient},
                                           {"encode_jpeg", bitmap_encode_jpeg},
+                                          {"blurhash", bitmap_blurhash},
                                           {"close", bitmap_close},
                                           {NULL, NULL}};
 static const luaL_Reg bitmap_meta[] = {{"__gc", bitmap_close}, {"__close", bitmap_close},

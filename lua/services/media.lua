@@ -15,10 +15,14 @@ local M = {}
 
 local THUMB_SIDE, THUMB_QUALITY = 512, 80
 local PREVIEW_SIDE, PREVIEW_QUALITY = 2048, 85
+local PLACEHOLDER_SIDE = 32
 -- core.storage.read reads at most this much; larger originals wait for streaming decode
 local MAX_ORIGINAL_BYTES = 64 * 1024 * 1024
 local DECODABLE = { ["image/jpeg"] = true, ["image/png"] = true, ["image/webp"] = true,
-  ["image/gif"] = true, ["image/bmp"] = true }
+  ["image/gif"] = true, ["image/bmp"] = true, ["image/heic"] = true, ["image/heif"] = true }
+-- libheif applies a HEIC's own rotation and mirroring: EXIF orientation must not turn
+-- the picture a second time
+local ORIENTED_BY_DECODER = { ["image/heic"] = true, ["image/heif"] = true }
 
 --- Called once, inside finalize's transaction, when an asset became ready.
 -- @return true | nil, err
@@ -34,6 +38,17 @@ local function capture_time(exif)
   local text = exif.captured_at:gsub("^(%d%d%d%d):(%d%d):(%d%d)", "%1-%2-%3")
   local seconds = clock.parse(text) or clock.parse(text .. "Z")
   return seconds and clock.iso(seconds) or nil
+end
+
+-- A BlurHash of the picture, so the grid can paint its colours before the thumbnail
+-- arrives (computed on a 32 px copy: the hash only keeps the broad shapes).
+local function make_placeholder(bitmap, orientation)
+  local tiny = bitmap:thumbnail(PLACEHOLDER_SIDE)
+  local turned = tiny:orient(orientation)
+  tiny:close()
+  local hash = turned.blurhash and turned:blurhash(4, 3) or nil
+  turned:close()
+  return hash
 end
 
 local function encode_side(bitmap, side, quality, orientation)
@@ -76,7 +91,7 @@ function M.process(payload)
   end
   local exif = images.exif(bytes)
   local orientation = exif and math.tointeger(exif.orientation) or 1
-  if orientation < 1 or orientation > 8 then
+  if orientation < 1 or orientation > 8 or ORIENTED_BY_DECODER[asset.content_type] then
     orientation = 1
   end
   local longest = math.max(info.width, info.height)
@@ -86,6 +101,7 @@ function M.process(payload)
     return nil, decode_err
   end
   local thumb = encode_side(bitmap, THUMB_SIDE, THUMB_QUALITY, orientation)
+  local placeholder = make_placeholder(bitmap, orientation)
   local preview = longest > PREVIEW_SIDE and encode_side(bitmap, PREVIEW_SIDE, PREVIEW_QUALITY,
     orientation) or nil
   bitmap:close()
@@ -111,6 +127,7 @@ function M.process(payload)
     captured_at = capture_time(exif),
     storage_key_thumb = thumb_key,
     storage_key_preview = preview_key,
+    placeholder = placeholder,
     camera_make = exif.make,
     camera_model = exif.model,
     lens_model = exif.lens_model,
