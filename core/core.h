@@ -22,6 +22,7 @@ int luaopen_core_json(lua_State *L);
 int luaopen_core_config(lua_State *L);
 int luaopen_core_storage(lua_State *L);
 int luaopen_core_image(lua_State *L);
+int luaopen_core_process(lua_State *L);
 
 /* Installs every primitive as a field of a new global table `core`. [-0, +0] */
 void core_open_primitives(lua_State *L);

@@ -238,6 +238,20 @@ static int storage_put(lua_State *L) {
     return 1;
 }
 
+/* storage.local_path(key) -> path | nil
+ * The file holding an object on the local backend (for helper programs such as
+ * ffprobe); nil on S3, where a signed URL stands in. */
+static int storage_local_path(lua_State *L) {
+    const char *key = check_key(L, 1);
+    ensure_backend(L);
+    if (is_s3()) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushfstring(L, "%s/media/%s", cfg.data_dir, key);
+    return 1;
+}
+
 /* storage.delete(key) -> true | nil, err (an absent object is deleted already) */
 static int storage_delete(lua_State *L) {
     if (lua_isnoneornil(L, 1)) {
@@ -402,6 +416,7 @@ static const luaL_Reg storage_funcs[] = {
     {"head", storage_head},
     {"read", storage_read},
     {"put", storage_put},
+    {"local_path", storage_local_path},
     {"delete", storage_delete},
     {"move", storage_move},
     {"multipart_create", storage_multipart_create},

@@ -101,23 +101,22 @@ int workers_start(int count) {
 
 void workers_restart_exited(void) {
     int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (int i = 0; i < slot_count; i++) {
-            if (slots[i].pid != pid)
-                continue;
-            char fields[96];
-            snprintf(fields, sizeof(fields), "pid=%d status=%d signal=%d", (int)pid,
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                     WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-            log_write(LOG_WARN, "worker", "worker exited, starting another", fields);
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec - slots[i].started.tv_sec < 1)
-                sleep(1);   /* a worker dying at once: don't spin */
-            slots[i].pid = spawn();
-            clock_gettime(CLOCK_MONOTONIC, &slots[i].started);
-        }
+    /* only our workers are reaped: any other child belongs to whoever started it */
+    for (int i = 0; i < slot_count; i++) {
+        pid_t pid = slots[i].pid;
+        if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
+            continue;
+        char fields[96];
+        snprintf(fields, sizeof(fields), "pid=%d status=%d signal=%d", (int)pid,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        log_write(LOG_WARN, "worker", "worker exited, starting another", fields);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - slots[i].started.tv_sec < 1)
+            sleep(1);   /* a worker dying at once: don't spin */
+        slots[i].pid = spawn();
+        clock_gettime(CLOCK_MONOTONIC, &slots[i].started);
     }
 }
 

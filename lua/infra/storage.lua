@@ -45,6 +45,11 @@ function M.put(key, bytes, content_type)
   return storage.put(key, bytes, content_type)
 end
 
+--- The file holding an object on the local backend, or nil on S3.
+function M.local_path(key)
+  return storage.local_path(key)
+end
+
 --- Delete an object (absent is fine).
 -- @return true | nil, err
 function M.delete(key)

@@ -80,19 +80,22 @@ local STATE_CONDITIONS = {
 
 --- Record what media processing found and made for a ready asset. A capture time
 -- from the file is kept only when the upload named none, and then orders the library.
--- @param m { width, height, captured_at?, storage_key_thumb, storage_key_preview?, placeholder?,
+-- @param m { width, height, captured_at?, storage_key_thumb, storage_key_preview?,
+--   storage_key_poster?, duration_ms?, placeholder?,
 --   camera_make?, camera_model?, lens_model?, exposure_time?, f_number?, iso?,
 --   focal_length?, gps_latitude?, gps_longitude? }
 -- @return rows changed | nil, err
 function M.set_media(id, owner_id, m, now_iso)
   return changed(db.exec("UPDATE assets SET width = ?, height = ?, storage_key_thumb = ?,"
-    .. " storage_key_preview = ?, placeholder = ?, media_status = 'ready', media_error = NULL,"
+    .. " storage_key_preview = ?, storage_key_poster = ?, duration_ms = ?, placeholder = ?,"
+    .. " media_status = 'ready', media_error = NULL,"
     .. " camera_make = ?, camera_model = ?, lens_model = ?, exposure_time = ?, f_number = ?,"
     .. " iso = ?, focal_length = ?, gps_latitude = ?, gps_longitude = ?,"
     .. " sort_at = CASE WHEN captured_at IS NULL AND ? IS NOT NULL THEN ? ELSE sort_at END,"
     .. " captured_at = coalesce(captured_at, ?), updated_at = ?"
     .. " WHERE id = ? AND owner_id = ? AND status = 'ready'", m.width, m.height,
-    m.storage_key_thumb, m.storage_key_preview, m.placeholder, m.camera_make, m.camera_model, m.lens_model,
+    m.storage_key_thumb, m.storage_key_preview, m.storage_key_poster, m.duration_ms,
+    m.placeholder, m.camera_make, m.camera_model, m.lens_model,
     m.exposure_time, m.f_number, m.iso, m.focal_length, m.gps_latitude, m.gps_longitude,
     m.captured_at, m.captured_at, m.captured_at, now_iso, id, owner_id))
 end

@@ -10,6 +10,7 @@ local images = require("infra.images")
 local jobs = require("services.jobs")
 local storage = require("infra.storage")
 local storage_keys = require("domain.storage_keys")
+local video = require("infra.video")
 
 local M = {}
 
@@ -60,6 +61,86 @@ local function encode_side(bitmap, side, quality, orientation)
   return bytes
 end
 
+-- Decodes `bytes`, writes the thumbnail (and a preview when the picture is larger than
+-- the preview box), and makes the placeholder. Returns the fields for set_media.
+local function make_derivatives(asset, bytes, orientation)
+  local info, info_err = images.info(bytes)
+  if not info then
+    return nil, info_err
+  end
+  local longest = math.max(info.width, info.height)
+  local bitmap, decode_err = images.decode(bytes, config.max_image_pixels,
+    math.min(longest, PREVIEW_SIDE))
+  if not bitmap then
+    return nil, decode_err
+  end
+  local thumb = encode_side(bitmap, THUMB_SIDE, THUMB_QUALITY, orientation)
+  local placeholder = make_placeholder(bitmap, orientation)
+  local preview = longest > PREVIEW_SIDE and encode_side(bitmap, PREVIEW_SIDE, PREVIEW_QUALITY,
+    orientation) or nil
+  bitmap:close()
+  local made = { source_width = info.width, source_height = info.height, placeholder = placeholder }
+  made.storage_key_thumb = storage_keys.derivative("thumb", asset.owner_id, asset.id, asset.created_at)
+  local ok, put_err = storage.put(made.storage_key_thumb, thumb, "image/jpeg")
+  if not ok then
+    return nil, put_err
+  end
+  if preview then
+    made.storage_key_preview = storage_keys.derivative("preview", asset.owner_id, asset.id,
+      asset.created_at)
+    ok, put_err = storage.put(made.storage_key_preview, preview, "image/jpeg")
+    if not ok then
+      return nil, put_err
+    end
+  end
+  return made
+end
+
+-- Stores what the job found and made.
+local function record(asset, made)
+  local changed, set_err = assets_repo.set_media(asset.id, asset.owner_id, made, clock.iso())
+  if not changed then
+    return nil, set_err
+  end
+  log.info("media ready", { mod = "services.media", asset_id = asset.id,
+    preview = made.storage_key_preview ~= nil, poster = made.storage_key_poster ~= nil })
+  return true
+end
+
+-- A video: ffprobe for its facts, ffmpeg for a frame about a second in (the first
+-- frame of shorter clips), which becomes the poster and goes through the photo path.
+local function process_video(asset)
+  local input = storage.local_path(asset.storage_key_original)
+    or storage.presign_get(asset.storage_key_original, { ttl = 900,
+      content_type = asset.content_type, disposition = "inline" })
+  local facts, probe_err = video.probe(input)
+  if not facts then
+    return nil, probe_err
+  end
+  local at = facts.duration_ms >= 2000 and 1 or 0
+  local frame, frame_err = video.frame(input, at)
+  if not frame and at > 0 then
+    frame, frame_err = video.frame(input, 0)
+  end
+  if not frame then
+    return nil, frame_err
+  end
+  local made, err = make_derivatives(asset, frame, 1)
+  if not made then
+    return nil, err
+  end
+  made.storage_key_poster = storage_keys.derivative("poster", asset.owner_id, asset.id,
+    asset.created_at)
+  local ok, put_err = storage.put(made.storage_key_poster, frame, "image/jpeg")
+  if not ok then
+    return nil, put_err
+  end
+  made.width, made.height = made.source_width, made.source_height
+  made.duration_ms = facts.duration_ms
+  made.captured_at = facts.created_at and capture_time({ captured_at = facts.created_at })
+  return record(asset, made)
+end
+
 --- Make the derivatives of one asset (the media.process job).
 -- @param payload { asset_id, owner_id }
 -- @return true | nil, reason (retried, then failed for good)
@@ -70,6 +151,9 @@ function M.process(payload)
   end
   if not asset or asset.status ~= "ready" then
     return true   -- purged or never finished: nothing to make
+  end
+  if asset.type == "video" then
+    return process_video(asset)
   end
   if not DECODABLE[asset.content_type] then
     assets_repo.set_media_failed(asset.id, asset.owner_id,
@@ -85,64 +169,24 @@ function M.process(payload)
   if not bytes then
     return nil, read_err
   end
-  local info, info_err = images.info(bytes)
-  if not info then
-    return nil, info_err
-  end
-  local exif = images.exif(bytes)
-  local orientation = exif and math.tointeger(exif.orientation) or 1
+  local exif = images.exif(bytes) or {}
+  local orientation = math.tointeger(exif.orientation) or 1
   if orientation < 1 or orientation > 8 or ORIENTED_BY_DECODER[asset.content_type] then
     orientation = 1
   end
-  local longest = math.max(info.width, info.height)
-  local bitmap, decode_err = images.decode(bytes, config.max_image_pixels,
-    math.min(longest, PREVIEW_SIDE))
-  if not bitmap then
-    return nil, decode_err
-  end
-  local thumb = encode_side(bitmap, THUMB_SIDE, THUMB_QUALITY, orientation)
-  local placeholder = make_placeholder(bitmap, orientation)
-  local preview = longest > PREVIEW_SIDE and encode_side(bitmap, PREVIEW_SIDE, PREVIEW_QUALITY,
-    orientation) or nil
-  bitmap:close()
-
-  local thumb_key = storage_keys.derivative("thumb", asset.owner_id, asset.id, asset.created_at)
-  local ok, put_err = storage.put(thumb_key, thumb, "image/jpeg")
-  if not ok then
-    return nil, put_err
-  end
-  local preview_key
-  if preview then
-    preview_key = storage_keys.derivative("preview", asset.owner_id, asset.id, asset.created_at)
-    ok, put_err = storage.put(preview_key, preview, "image/jpeg")
-    if not ok then
-      return nil, put_err
-    end
+  local made, err_make = make_derivatives(asset, bytes, orientation)
+  if not made then
+    return nil, err_make
   end
   local turned = orientation >= 5
-  exif = exif or {}
-  local changed, set_err = assets_repo.set_media(asset.id, asset.owner_id, {
-    width = turned and info.height or info.width,
-    height = turned and info.width or info.height,
-    captured_at = capture_time(exif),
-    storage_key_thumb = thumb_key,
-    storage_key_preview = preview_key,
-    placeholder = placeholder,
-    camera_make = exif.make,
-    camera_model = exif.model,
-    lens_model = exif.lens_model,
-    exposure_time = exif.exposure_time,
-    f_number = exif.f_number,
-    iso = exif.iso,
-    focal_length = exif.focal_length,
-    gps_latitude = exif.gps_latitude,
-    gps_longitude = exif.gps_longitude,
-  }, clock.iso())
-  if not changed then
-    return nil, set_err
-  end
-  log.info("media ready", { mod = "services.media", asset_id = asset.id, preview = preview ~= nil })
-  return true
+  made.width = turned and made.source_height or made.source_width
+  made.height = turned and made.source_width or made.source_height
+  made.captured_at = capture_time(exif)
+  made.camera_make, made.camera_model, made.lens_model = exif.make, exif.model, exif.lens_model
+  made.exposure_time, made.f_number, made.iso = exif.exposure_time, exif.f_number, exif.iso
+  made.focal_length = exif.focal_length
+  made.gps_latitude, made.gps_longitude = exif.gps_latitude, exif.gps_longitude
+  return record(asset, made)
 end
 
 --- The job failed for good: the asset shows why.

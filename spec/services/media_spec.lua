@@ -139,11 +139,53 @@ describe("services.media", function()
     assert.equal("ready", row.status)   -- the original stays downloadable
   end)
 
+  -- A test video made by ffmpeg itself (its test pattern), `seconds` long.
+  local function make_video(owner, seconds)
+    local asset = fixtures.asset(owner, { status = "ready", type = "video", content_type = "video/mp4" })
+    local path = core.storage.local_path(asset.storage_key_original)
+    assert(os.execute("mkdir -p " .. path:match("^(.*)/") .. " && ffmpeg -v error -y -f lavfi -i"
+      .. " testsrc=duration=" .. seconds .. ":size=320x240:rate=10 -pix_fmt yuv420p -f mp4 " .. path))
+    local file = io.open(path, "rb")
+    local size = #file:read("a")
+    file:close()
+    core.db.exec("UPDATE assets SET size_bytes = ? WHERE id = ?", size, asset.id)
+    return asset
+  end
+
+  it("makes a poster about a second into a video, and its thumbnail, with the duration", function()
+    local owner = fixtures.user("svc-media")
+    local asset = make_video(owner, 3)
+    assert.is_true(media.process({ asset_id = asset.id, owner_id = owner.id }))
+    local row = assets_repo.find_owned(asset.id, owner.id)
+    assert.equal("ready", row.media_status)
+    assert.same({ 320, 240 }, { row.width, row.height })
+    assert.is_true(math.abs(row.duration_ms - 3000) <= 100, tostring(row.duration_ms))
+    assert.same({ format = "jpeg", width = 320, height = 240 },
+      core.image.info(assert(fixtures.stored(row.storage_key_poster))))
+    assert.equal(320, core.image.info(assert(fixtures.stored(row.storage_key_thumb))).width)
+  end)
+
+  it("takes the first frame of a clip shorter than two seconds", function()
+    local owner = fixtures.user("svc-media")
+    local asset = make_video(owner, 0.5)
+    assert.is_true(media.process({ asset_id = asset.id, owner_id = owner.id }))
+    assert.is_string(assets_repo.find_owned(asset.id, owner.id).storage_key_poster)
+  end)
+
+  it("fails a broken video with the reason (to be retried), never hangs", function()
+    local owner = fixtures.user("svc-media")
+    local asset = fixtures.asset(owner, { status = "ready", type = "video", content_type = "video/mp4" })
+    fixtures.put(asset.storage_key_original, "\0\0\0\24ftypisom" .. string.rep("x", 500))
+    local ok, reason = media.process({ asset_id = asset.id, owner_id = owner.id })
+    assert.is_nil(ok)
+    assert.is_string(reason)
+  end)
+
   it("marks types it has no thumbnailer for, and skips assets that are gone", function()
     local owner = fixtures.user("svc-media")
-    local video = fixtures.asset(owner, { status = "ready", type = "video", content_type = "video/mp4" })
-    assert.is_true(media.process({ asset_id = video.id, owner_id = owner.id }))
-    local row = assets_repo.find_owned(video.id, owner.id)
+    local tiff = fixtures.asset(owner, { status = "ready", content_type = "image/tiff" })
+    assert.is_true(media.process({ asset_id = tiff.id, owner_id = owner.id }))
+    local row = assets_repo.find_owned(tiff.id, owner.id)
     assert.equal("failed", row.media_status)
     assert.matches("no thumbnailer", row.media_error)
     assert.is_true(media.process({ asset_id = "01900000-0000-7000-8000-000000000000", owner_id = owner.id }))
