@@ -60,6 +60,29 @@ describe("media pipeline #storage", function()
     assert.equal(2048, core.image.info(preview).width)
   end)
 
+  it("turns a finalized video into a poster and a thumbnail, with its duration", function()
+    local path = os.tmpname()
+    assert(os.execute("ffmpeg -v error -y -f lavfi -i testsrc=duration=3:size=320x240:rate=10"
+      .. " -pix_fmt yuv420p -f mp4 " .. path))
+    local file = io.open(path, "rb")
+    local bytes = file:read("a")
+    file:close()
+    os.remove(path)
+    local asset = library.upload(server, account, bytes, { filename = "clip.mp4", content_type = "video/mp4" })
+    assert.equal("video", asset.type)
+    local done = assert(wait_thumb(asset.id), "no poster within 15 s")
+    assert.equal("ready", done.thumb_status)
+    assert.is_true(math.abs(done.duration_ms - 3000) <= 100)
+    local poster = library.download(server, account, asset.id, "poster")
+    assert.same({ format = "jpeg", width = 320, height = 240 }, core.image.info(poster))
+    -- and the original streams with Range, as a video player asks
+    local url = server.request("GET", "/api/v1/assets/" .. asset.id .. "/stream-url",
+      { headers = api.bearer(account.token) }).json().url
+    local part = library.fetch(server, "GET", url, { headers = { Range = "bytes=0-99" } })
+    assert.equal(206, part.status)
+    assert.equal(bytes:sub(1, 100), part.body)
+  end)
+
   it("restarts a worker killed with SIGKILL, and the queue goes on", function()
     local before = worker_pids(server)
     assert.equal(1, #before)
