@@ -57,6 +57,7 @@ static int run_file(int argc, char **argv) {
         lua_close(L);
         return 1;
     }
+    luaL_checkstack(L, argc, "too many arguments");   /* one slot per argument */
     for (int i = 3; i < argc; i++)
         lua_pushstring(L, argv[i]);
     int rc = lua_pcall(L, argc - 3, 1, 1);
