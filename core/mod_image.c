@@ -878,13 +878,27 @@ static float srgb_to_linear(float v) {
     return v <= 0.04045f ? v / 12.92f : powf((v + 0.055f) / 1.055f, 2.4f);
 }
 
+/* linear -> sRGB byte through a table: a powf per output channel was half the time of
+ * a thumbnail. 16384 steps keep every entry within half a level of the exact value,
+ * even near black where the curve is steepest. */
+#define LINEAR_STEPS 16384
+static unsigned char linear_to_srgb_table[LINEAR_STEPS + 1];
+static pthread_once_t linear_to_srgb_once = PTHREAD_ONCE_INIT;
+
+static void linear_to_srgb_init(void) {
+    for (int i = 0; i <= LINEAR_STEPS; i++) {
+        float v = (float)i / LINEAR_STEPS;
+        float s = v <= 0.0031308f ? v * 12.92f : 1.055f * powf(v, 1.0f / 2.4f) - 0.055f;
+        linear_to_srgb_table[i] = (unsigned char)(s * 255.0f + 0.5f);
+    }
+}
+
 static unsigned char linear_to_srgb8(float v) {
     if (!(v > 0.0f))
         return 0;
     if (v >= 1.0f)
         return 255;
-    float s = v <= 0.0031308f ? v * 12.92f : 1.055f * powf(v, 1.0f / 2.4f) - 0.055f;
-    return (unsigned char)(s * 255.0f + 0.5f);
+    return linear_to_srgb_table[(int)(v * LINEAR_STEPS + 0.5f)];
 }
 
 /* Area (box with fractional coverage) weights for n_in -> n_out, n_out <= n_in.
@@ -937,6 +951,7 @@ static int resample(const bitmap *src, bitmap *dst) {
     float lut[256];
     for (int i = 0; i < 256; i++)
         lut[i] = srgb_to_linear(i / 255.0f);
+    pthread_once(&linear_to_srgb_once, linear_to_srgb_init);
     weights wx = {0}, wy = {0};
     float *tmp = NULL, *row = NULL;
     size_t tmp_n = (size_t)nw * (size_t)src->h * (size_t)ch;
