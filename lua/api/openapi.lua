@@ -2,15 +2,16 @@
 -- the same route declarations that validate requests, so the published
 -- contract cannot drift from the code.
 --
--- The result is plain Lua tables that lua-cjson 2.1.0 encodes as valid
--- OpenAPI. That cjson cannot write an empty array (an empty table becomes
--- {}), which shapes three choices:
+-- The result is plain Lua tables that core.json encodes as valid OpenAPI.
+-- Plain empty tables encode as {} there, so the document avoids empty
+-- arrays, which shapes three choices:
 -- - Routes with auth = "none" have no `security` key. The document has no
 --   root-level `security`, so that means no authentication.
 -- - Security requirements name a role instead of an empty scope list:
 --   { bearer = { "user" } } and { refreshCookie = { "refresh" } }. OpenAPI
 --   3.1 allows role names for non-OAuth schemes.
 -- - Empty `parameters`, `tags` and `required` lists are left out.
+local http = require("api.http")
 local schema = require("api.schema")
 
 local M = {}
@@ -50,7 +51,7 @@ end
 local function security_schemes()
   return {
     bearer = { type = "http", scheme = "bearer", bearerFormat = "JWT" },
-    refreshCookie = { type = "apiKey", ["in"] = "cookie", name = "itcloud_refresh" },
+    refreshCookie = { type = "apiKey", ["in"] = "cookie", name = http.REFRESH_COOKIE },
   }
 end
 

@@ -41,17 +41,6 @@ local function capture_time(exif)
   return seconds and clock.iso(seconds) or nil
 end
 
--- A BlurHash of the picture, so the grid can paint its colours before the thumbnail
--- arrives (computed on a 32 px copy: the hash only keeps the broad shapes).
-local function make_placeholder(bitmap, orientation)
-  local tiny = bitmap:thumbnail(PLACEHOLDER_SIDE)
-  local turned = tiny:orient(orientation)
-  tiny:close()
-  local hash = turned.blurhash and turned:blurhash(4, 3) or nil
-  turned:close()
-  return hash
-end
-
 local function encode_side(bitmap, side, quality, orientation)
   local small = bitmap:thumbnail(side)
   local turned = small:orient(orientation)
@@ -74,8 +63,16 @@ local function make_derivatives(asset, bytes, orientation)
   if not bitmap then
     return nil, decode_err
   end
-  local thumb = encode_side(bitmap, THUMB_SIDE, THUMB_QUALITY, orientation)
-  local placeholder = make_placeholder(bitmap, orientation)
+  -- the thumbnail, and from it (not from the full picture again) the BlurHash the grid
+  -- paints before thumbnails arrive: the hash keeps only broad shapes
+  local small = bitmap:thumbnail(THUMB_SIDE)
+  local upright = small:orient(orientation)
+  small:close()
+  local thumb = upright:encode_jpeg(THUMB_QUALITY)
+  local tiny = upright:thumbnail(PLACEHOLDER_SIDE)
+  upright:close()
+  local placeholder = tiny.blurhash and tiny:blurhash(4, 3) or nil
+  tiny:close()
   local preview = longest > PREVIEW_SIDE and encode_side(bitmap, PREVIEW_SIDE, PREVIEW_QUALITY,
     orientation) or nil
   bitmap:close()
