@@ -1,6 +1,6 @@
 /* test_storage.c -- core.storage on the local backend through a real lua_State, on a
  * scratch DATA_DIR: presigned /blobs/ URLs (checked against the documented signed
- * string), key validation in every function, head/read/move/delete on files written
+ * string), key validation in every function, head/read/sha256/move/delete on files written
  * straight into DATA_DIR/media, directories and symlinks that are no objects, and the
  * multipart calls, which need S3. */
 #include <errno.h>
@@ -276,6 +276,33 @@ static void check_objects(lua_State *L) {
     write_object("photos/2024/a.bin", data, sizeof(data));
 }
 
+/* storage.sha256 reads in 1 MiB pieces: a 3 MiB + 5 byte object crosses them. */
+static void check_sha256(lua_State *L) {
+    size_t big_len = 3 * 1024 * 1024 + 5;
+    char *big = malloc(big_len);
+    for (size_t i = 0; big && i < big_len; i++)
+        big[i] = (char)((i * 31 + i / 4096) % 251);
+    CHECK(big && write_object("photos/big.bin", big, big_len) == 0, "a 3 MiB object written");
+    lua_pushlstring(L, big ? big : "", big ? big_len : 0);
+    lua_setglobal(L, "BIG");
+    free(big);
+    CHECK(run_lua(L, "local hex, size = S.sha256('photos/2024/a.bin')\n"
+                     "local big, big_size = S.sha256('photos/big.bin')\n"
+                     "local empty, empty_size = S.sha256('empty')\n"
+                     "local whole = BIG\n"
+                     "BIG = nil\n"
+                     "return hex == core.crypto.sha256_hex(DATA) and size == 1000\n"
+                     "  and math.type(size) == 'integer'\n"
+                     "  and big == core.crypto.sha256_hex(whole) and big_size == #whole\n"
+                     "  and empty == core.crypto.sha256_hex('') and empty_size == 0"),
+          "sha256 gives the hex digest and size of small, multi-piece and empty objects");
+    CHECK(run_lua(L, "local n = select('#', S.sha256('photos/none.bin'))\n"
+                     "return n == 1 and S.sha256('photos/none.bin') == nil\n"
+                     "  and S.sha256('photos/2024') == nil\n"
+                     "  and raises('invalid storage key', S.sha256, '../x')"),
+          "sha256 of a missing key or a directory is nil; a bad key raises");
+}
+
 static void check_not_objects(lua_State *L) {
     char outside[8192], link[8192];
     snprintf(outside, sizeof(outside), "%s/../outside-secret", media);
@@ -289,7 +316,7 @@ static void check_not_objects(lua_State *L) {
     CHECK(run_lua(L, "local r, err = S.read('link', 0, 100)\n"
                      "local d, derr = S.read('dir', 0, 100)\n"
                      "local m, merr = S.move('link', 'moved')\n"
-                     "return S.head('link') == nil and r == nil"
+                     "return S.head('link') == nil and S.sha256('link') == nil and r == nil"
                      " and err == 'storage read failed: not found'\n"
                      "  and S.head('dir') == nil and d == nil"
                      " and derr == 'storage read failed: not found'\n"
@@ -390,6 +417,7 @@ int main(void) {
           "the first call creates DATA_DIR/media, mode 0700");
     check_keys(L);
     check_objects(L);
+    check_sha256(L);
     check_not_objects(L);
     check_move_delete(L);
     check_multipart(L);
