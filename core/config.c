@@ -79,6 +79,9 @@ static const option options[] = {
     OPT("WORKER_MEMORY_LIMIT_BYTES", OPT_INT64, "2147483648", 268435456, 1099511627776,
         worker_memory_limit_bytes),
     OPT("JOB_TIMEOUT_SECONDS", OPT_INT, "300", 5, 86400, job_timeout_seconds),
+    OPT("SCRUB_INTERVAL_SECONDS", OPT_INT, "86400", 1, 31536000, scrub_interval_seconds),
+    OPT("SCRUB_PERCENT", OPT_INT, "5", 0, 100, scrub_percent),
+    OPT("SCRUB_MIN_ORIGINALS", OPT_INT, "100", 0, 100000000, scrub_min_originals),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 

@@ -48,13 +48,16 @@ typedef struct {
     long long multipart_threshold_bytes;
     long long multipart_part_size_bytes;
     long upload_expiry_seconds;    /* an upload not finalized by then is cleaned up */
-    long housekeeping_interval_seconds;
+    long housekeeping_interval_seconds;  /* period of the housekeeping job */
     long worker_processes;         /* children of serve that run jobs */
     long job_max_attempts;
     long job_lease_seconds;
     long long max_image_pixels;
     long long worker_memory_limit_bytes;
     long job_timeout_seconds;
+    long scrub_interval_seconds;   /* period of the integrity scrub job */
+    long scrub_percent;            /* share of the originals each scrub re-reads */
+    long scrub_min_originals;      /* and at least this many */
 } config;
 
 extern config cfg;

@@ -26,7 +26,6 @@
 
 #include "blobs.h"
 #include "config.h"
-#include "housekeeping.h"
 #include "localstore.h"
 #include "log.h"
 #include "responses.h"
@@ -681,7 +680,6 @@ int server_run(void) {
     snprintf(fields, sizeof(fields), "host=%s port=%u threads=%ld env=%s", cfg.host,
              bound ? bound->port : (unsigned)cfg.port, cfg.http_threads, cfg.app_env);
     log_write(LOG_INFO, "server", "listening", fields);
-    housekeeping_start();
     if (!strcmp(cfg.app_env, "dev") && vm_watch_sources() != 0)
         log_write(LOG_WARN, "server", "cannot watch sources; SIGHUP still reloads", NULL);
 
@@ -700,7 +698,6 @@ int server_run(void) {
         break;
     }
     log_write(LOG_INFO, "server", "draining", NULL);
-    housekeeping_stop();
     MHD_quiesce_daemon(d);   /* stop accepting; requests in flight finish, idle sockets close */
     long long give_up = monotonic_ms() + cfg.shutdown_grace_seconds * 1000;
     while (monotonic_ms() < give_up && atomic_load(&requests_in_flight) > 0)

@@ -9,8 +9,8 @@ local respond = require("api.respond")
 local router = require("api.router")
 local schema = require("api.schema")
 local auth_service = require("services.auth")
-local housekeeping = require("services.housekeeping")
 local jobs = require("services.jobs")
+local schedule = require("services.schedule")
 
 local M = {}
 
@@ -144,15 +144,12 @@ function M.handle(req)
 end
 
 --- Run one due job, called in a loop by `itcloud worker` (one job per call, so the
--- worker's wall-clock limit applies to each job).
+-- worker's wall-clock limit applies to each job), after offering the current period's
+-- periodic jobs (housekeeping, the integrity scrub).
 -- @return 1 when a job ran, 0 when the queue is idle
 function M.work()
+  schedule.offer_due()
   return jobs.run_due(1)
-end
-
---- Periodic clean-up, called by the core's timer thread.
-function M.housekeeping()
-  housekeeping.run()
 end
 
 return M

@@ -39,6 +39,12 @@ function M.read(key, offset, length)
   return storage.read(key, offset, length)
 end
 
+--- The SHA-256 (hex) and size of a whole object, read in pieces (never all in memory).
+-- @return hex, size | nil when absent | nil, err
+function M.sha256(key)
+  return storage.sha256(key)
+end
+
 --- Write a whole object from the server (thumbnails, previews, posters).
 -- @return true | nil, err
 function M.put(key, bytes, content_type)

@@ -227,4 +227,44 @@ function M.trashed_ids(owner_id, limit)
     owner_id, limit)
 end
 
+--- The number of stored originals (ready assets, trashed ones included).
+-- @return count | nil, err
+function M.count_originals()
+  local row, err = first(db.query("SELECT count(*) AS count FROM assets WHERE status = 'ready'"))
+  if not row then
+    return nil, err
+  end
+  return row.count
+end
+
+--- Up to `limit` stored originals whose integrity was checked longest ago (never
+-- checked first): what the scrub reads next.
+-- @return rows { id, owner_id, storage_key_original, sha256, size_bytes } | nil, err
+function M.find_integrity_due(limit)
+  return db.query("SELECT id, owner_id, storage_key_original, sha256, size_bytes FROM assets"
+    .. " WHERE status = 'ready' ORDER BY integrity_checked_at ASC NULLS FIRST, id LIMIT ?", limit)
+end
+
+--- Record what the scrub found for an asset's original ("ok" | "mismatch" | "missing").
+-- @return rows changed | nil, err
+function M.set_integrity(id, owner_id, status, now_iso)
+  return changed(db.exec("UPDATE assets SET integrity_status = ?, integrity_checked_at = ?"
+    .. " WHERE id = ? AND owner_id = ?", status, now_iso, id, owner_id))
+end
+
+--- Stored originals by integrity status ("unchecked" for those never checked).
+-- @return rows { status, count } | nil, err
+function M.integrity_counts()
+  return db.query("SELECT coalesce(integrity_status, 'unchecked') AS status, count(*) AS count"
+    .. " FROM assets WHERE status = 'ready' GROUP BY coalesce(integrity_status, 'unchecked')")
+end
+
+--- Up to `limit` stored originals whose last check found a problem, latest first.
+-- @return rows { id, owner_id, integrity_status, integrity_checked_at } | nil, err
+function M.find_integrity_problems(limit)
+  return db.query("SELECT id, owner_id, integrity_status, integrity_checked_at FROM assets"
+    .. " WHERE status = 'ready' AND integrity_status IN ('mismatch', 'missing')"
+    .. " ORDER BY integrity_checked_at DESC, id LIMIT ?", limit)
+end
+
 return M

@@ -16,6 +16,21 @@ function M.insert(job)
   return true
 end
 
+--- Insert the job of one period of a periodic task, unless that period has one.
+-- @param job { id, kind, payload (JSON text), schedule_slot, run_after, created_at }
+-- @return true (inserted) | false (the period had its job) | nil, err
+function M.insert_periodic(job)
+  local count, err = db.exec("INSERT INTO jobs (id, kind, payload, state, attempts, run_after,"
+    .. " schedule_slot, created_at, updated_at) VALUES (?, ?, ?, 'queued', 0, ?, ?, ?, ?)"
+    .. " ON CONFLICT DO NOTHING",
+    job.id, job.kind, job.payload, job.run_after, job.schedule_slot, job.created_at,
+    job.created_at)
+  if not count then
+    return nil, err
+  end
+  return count > 0
+end
+
 --- Claim the next job that is due, or one whose lease ran out (its worker died), in
 -- one statement: two workers can never claim the same job.
 -- @return { id, kind, payload, attempts } | nil when there is none | nil, err

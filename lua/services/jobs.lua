@@ -15,6 +15,8 @@ local M = {}
 -- Job kinds and the modules that run them (jobs/*.lua: run(payload), failed(payload, err)).
 local HANDLERS = {
   ["media.process"] = "jobs.media",
+  ["housekeeping"] = "jobs.housekeeping",
+  ["integrity.scrub"] = "jobs.integrity",
 }
 
 -- The name this VM's leases carry (one VM runs one job at a time).
@@ -23,16 +25,29 @@ local WORKER_ID = "worker-" .. ids.uuid()
 local BACKOFF_BASE_SECONDS = 10
 local BACKOFF_MAX_SECONDS = 3600
 
+local function new_job(kind, payload)
+  if not HANDLERS[kind] then
+    error("jobs: unknown kind " .. tostring(kind), 3)
+  end
+  local now = clock.iso()
+  return { id = ids.uuid(), kind = kind, payload = json.encode(payload), run_after = now,
+    created_at = now }
+end
+
 --- Queue a job. Call it inside the transaction that makes it necessary, so the job
 -- exists exactly when the change does.
 -- @return true | nil, err
 function M.enqueue(kind, payload)
-  if not HANDLERS[kind] then
-    error("jobs.enqueue: unknown kind " .. tostring(kind), 2)
-  end
-  local now = clock.iso()
-  return jobs_repo.insert({ id = ids.uuid(), kind = kind, payload = json.encode(payload),
-    run_after = now, created_at = now })
+  return jobs_repo.insert(new_job(kind, payload))
+end
+
+--- Queue the job of one period (`slot`, e.g. its start time) of a periodic task,
+-- unless some worker already queued it: however many offer it, it runs once.
+-- @return true (queued now) | false (the period had its job) | nil, err
+function M.enqueue_periodic(kind, slot, payload)
+  local job = new_job(kind, payload or {})
+  job.schedule_slot = slot
+  return jobs_repo.insert_periodic(job)
 end
 
 --- Claim and run one due job (as `worker`, default this VM's name).

@@ -1,12 +1,13 @@
--- The serve process's housekeeping timer against a real server: uploads never
--- finalized past their deadline, and trash past the retention, lose bytes and rows.
+-- The housekeeping job against a real server and its worker: uploads never finalized
+-- past their deadline, and trash past the retention, lose bytes and rows; and with
+-- several workers in several serve processes, each period's round runs once.
 local api = require("helpers.api")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 local socket = require("socket")
 
-local function wait_for(fn)
-  for _ = 1, 100 do
+local function wait_for(fn, tries)
+  for _ = 1, tries or 100 do
     if fn() then
       return true
     end
@@ -37,12 +38,15 @@ describe("housekeeping", function()
   local server, account
 
   setup(function()
-    server = server_helper.start({ env = { HOUSEKEEPING_INTERVAL_SECONDS = 1 } })
+    core.db.exec("DELETE FROM jobs")   -- leftovers of other specs are not ours to run
+    server = server_helper.start({ env = { HOUSEKEEPING_INTERVAL_SECONDS = 1,
+      WORKER_PROCESSES = 1 } })
     account = api.signup(server)
   end)
 
   teardown(function()
     server.stop()
+    core.db.exec("DELETE FROM jobs")
   end)
 
   it("removes an upload left unfinished past its deadline, bytes and row", function()
@@ -85,5 +89,29 @@ describe("housekeeping", function()
     -- ... and swept once the sweep is due (here: made due at once)
     core.db.exec("UPDATE storage_sweeps SET sweep_after = '2000-01-01T00:00:00.000Z'")
     assert.is_true(wait_for(function() return not stored(server, staged) end))
+  end)
+
+  it("runs each period's round once, with three workers in two serve processes", function()
+    local second = server_helper.start({ env = { HOUSEKEEPING_INTERVAL_SECONDS = 1,
+      WORKER_PROCESSES = 2 } })
+    local first_slot = core.time.iso8601(core.time.unix() + 1)
+    local function rounds()
+      return core.db.query("SELECT schedule_slot, state, attempts FROM jobs"
+        .. " WHERE kind = 'housekeeping' AND schedule_slot >= ? ORDER BY schedule_slot", first_slot)
+    end
+    local finished = wait_for(function()
+      local rows = rounds()
+      return #rows >= 3 and rows[3].state == "done"
+    end, 300)
+    second.stop()
+    assert.is_true(finished, "three periods should have had their round by now")
+    local seen = {}
+    for _, row in ipairs(rounds()) do
+      assert.is_nil(seen[row.schedule_slot], "two rounds for " .. row.schedule_slot)
+      seen[row.schedule_slot] = true
+      if row.state == "done" then
+        assert.equal(1, row.attempts)   -- claimed by one worker, never taken over
+      end
+    end
   end)
 end)

@@ -4,24 +4,18 @@ local library = require("helpers.library")
 local server_helper = require("helpers.server")
 
 describe("jobs stats", function()
-  local server, copy, operator, member
+  local server, operator, member
 
   setup(function()
     core.db.exec("DELETE FROM jobs")
-    copy = server_helper.temp_dir()
-    assert(os.execute("cp -r lua config " .. copy .. "/"))
-    local email = api.unique_email("operator")
-    local f = assert(io.open(copy .. "/config/policy.lua", "w"))
-    f:write(string.format("return { operators = { %q } }", email:upper()))
-    f:close()
-    server = server_helper.start({ env = { LUA_DIR = copy .. "/lua", CONFIG_DIR = copy .. "/config" } })
+    local email
+    server, email = server_helper.start_with_operator()
     operator = api.signup(server, email)
     member = api.signup(server)
   end)
 
   teardown(function()
     server.stop()
-    os.execute("rm -rf " .. copy)
     core.db.exec("DELETE FROM jobs")
   end)
 

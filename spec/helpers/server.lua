@@ -2,6 +2,7 @@
 -- binary named by ITCLOUD_BIN (default bin/itcloud), and a stop() that drains it.
 local socket = require("socket")
 local http = require("helpers.http")
+local api = require("helpers.api")
 
 local M = {}
 
@@ -38,8 +39,11 @@ function M.start(opts)
     HTTP_THREADS = 2,
     LOG_LEVEL = "info",
     SHUTDOWN_GRACE_SECONDS = 5,
-    -- specs share one database: only specs about jobs run a worker on it
+    -- specs share one database: only specs about jobs run a worker on it, and only
+    -- the scrub's own specs let the integrity scrub read what the others stored
     WORKER_PROCESSES = 0,
+    SCRUB_PERCENT = 0,
+    SCRUB_MIN_ORIGINALS = 0,
   }
   for key, value in pairs(opts.env or {}) do
     env[key] = value
@@ -117,6 +121,31 @@ function M.start(opts)
   local log = server.log()
   server.stop()
   error("itcloud serve did not start:\n" .. log)
+end
+
+--- Start a server whose policy names one operator: it runs on a copy of lua/ and
+-- config/ with its own config/policy.lua, listing the email in capitals (operators are
+-- matched without regard to case). opts as for start().
+-- @return server (its stop() also removes the copy), the operator's email
+function M.start_with_operator(opts)
+  local copy = M.temp_dir()
+  assert(os.execute("cp -r lua config " .. copy .. "/"))
+  local email = api.unique_email("operator")
+  local file = assert(io.open(copy .. "/config/policy.lua", "w"))
+  file:write(string.format("return { operators = { %q } }", email:upper()))
+  file:close()
+  opts = opts or {}
+  local env = { LUA_DIR = copy .. "/lua", CONFIG_DIR = copy .. "/config" }
+  for key, value in pairs(opts.env or {}) do
+    env[key] = value
+  end
+  local server = M.start({ env = env })
+  local stop = server.stop
+  function server.stop()
+    stop()
+    os.execute("rm -rf " .. shell_quote(copy))
+  end
+  return server, email
 end
 
 return M

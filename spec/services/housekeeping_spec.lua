@@ -63,6 +63,24 @@ describe("services.housekeeping", function()
     assert.same({ 0, 0, 0 }, { again.stale_uploads, again.expired_trash, again.swept_objects })
   end)
 
+  it("forgets finished jobs after a week, and keeps newer ones and unfinished ones", function()
+    core.db.exec("DELETE FROM jobs")
+    local now = clock.now()
+    local function job(id, state, updated_at)
+      assert(core.db.exec("INSERT INTO jobs (id, kind, payload, state, attempts, run_after,"
+        .. " created_at, updated_at) VALUES (?, 'media.process', '{}', ?, 1, ?, ?, ?)",
+        id, state, updated_at, updated_at, updated_at))
+    end
+    job("old-done", "done", clock.iso(now - 8 * DAY))
+    job("old-failed", "failed", clock.iso(now - 8 * DAY))
+    job("old-queued", "queued", clock.iso(now - 8 * DAY))
+    job("recent-done", "done", clock.iso(now - 6 * DAY))
+    assert.equal(1, housekeeping.run().finished_jobs)
+    local rows = core.db.query("SELECT id FROM jobs ORDER BY id")
+    core.db.exec("DELETE FROM jobs")
+    assert.same({ { id = "old-failed" }, { id = "old-queued" }, { id = "recent-done" } }, rows)
+  end)
+
   it("runs both steps with one reading of the clock and reports their counts", function()
     local calls = {}
     local wired = fixtures.load_with("services.housekeeping", {
@@ -85,11 +103,16 @@ describe("services.housekeeping", function()
         calls[#calls + 1] = { "prune", now }
         return { sessions = 4, throttle = 0 }
       end },
+      ["repositories.jobs"] = { delete_done_before = function(before)
+        calls[#calls + 1] = { "delete_done_before", before }
+        return 5
+      end },
     })
-    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1, expired_sessions = 4 },
-      wired.run())
+    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1, expired_sessions = 4,
+      finished_jobs = 5 }, wired.run())
     assert.same({ { "clean_stale", 1700000000 }, { "purge_expired_trash", 1700000000 },
-      { "sweep_due", 1700000000 }, { "prune", 1700000000 } }, calls)
+      { "sweep_due", 1700000000 }, { "prune", 1700000000 },
+      { "delete_done_before", "2023-11-07T22:13:20.000Z" } }, calls)
   end)
 
   it("logs a round that removed something, and stays quiet otherwise", function()
@@ -103,6 +126,7 @@ describe("services.housekeeping", function()
           sweep_due = function() return 0 end,
         },
         ["services.auth"] = { prune = function() return { sessions = 0, throttle = 0 } end },
+        ["repositories.jobs"] = { delete_done_before = function() return 0 end },
       })
     end
     wired(0, 0).run()
@@ -111,9 +135,9 @@ describe("services.housekeeping", function()
     wired(0, 4).run()
     assert.same({
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 1, expired_trash = 0,
-        swept_objects = 0, expired_sessions = 0 } },
+        swept_objects = 0, expired_sessions = 0, finished_jobs = 0 } },
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 0, expired_trash = 4,
-        swept_objects = 0, expired_sessions = 0 } },
+        swept_objects = 0, expired_sessions = 0, finished_jobs = 0 } },
     }, logged)
   end)
 end)

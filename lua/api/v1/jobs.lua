@@ -1,5 +1,6 @@
---- /api/v1/jobs: queue statistics for operators.
+--- /api/v1/jobs: queue statistics and the integrity scrub's findings, for operators.
 local respond = require("api.respond")
+local integrity = require("services.integrity")
 local jobs = require("services.jobs")
 
 return {
@@ -8,9 +9,11 @@ return {
     path = "/api/v1/jobs/stats",
     auth = "user",
     tag = "jobs",
-    summary = "Jobs by kind and state (operators listed in config/policy.lua only)",
+    summary = "Jobs by kind and state, and what the integrity scrub found"
+      .. " (operators listed in config/policy.lua only)",
     responses = {
-      [200] = { description = "`{kind: {state: count}}`" },
+      [200] = { description = "`{jobs: {kind: {state: count}}, integrity: {originals, ok,"
+        .. " mismatch, missing, unchecked, problems: [{asset_id, owner_id, status, checked_at}]}}`" },
       [403] = { description = "Not an operator" },
     },
     handler = function(req)
@@ -18,7 +21,12 @@ return {
       if not stats then
         return respond.error(err)
       end
-      return respond.json(200, { jobs = stats })
+      local report, report_err = integrity.report(req.user)
+      if not report then
+        return respond.error(report_err)
+      end
+      report.problems = respond.array(report.problems)
+      return respond.json(200, { jobs = stats, integrity = report })
     end,
   },
 }
