@@ -38,15 +38,12 @@ describe("housekeeping", function()
   local server, account
 
   setup(function()
-    core.db.exec("DELETE FROM jobs")   -- leftovers of other specs are not ours to run
-    server = server_helper.start({ env = { HOUSEKEEPING_INTERVAL_SECONDS = 1,
-      WORKER_PROCESSES = 1 } })
+    server = server_helper.start_with_workers({ env = { HOUSEKEEPING_INTERVAL_SECONDS = 1 } })
     account = api.signup(server)
   end)
 
   teardown(function()
     server.stop()
-    core.db.exec("DELETE FROM jobs")
   end)
 
   it("removes an upload left unfinished past its deadline, bytes and row", function()

@@ -12,28 +12,17 @@ local function fixture(name)
   return bytes
 end
 
-local function worker_pids(server)
-  local handle = io.popen("pgrep -P " .. server.pid)
-  local pids = {}
-  for line in handle:lines() do
-    pids[#pids + 1] = tonumber(line)
-  end
-  handle:close()
-  return pids
-end
 
 describe("media pipeline #storage", function()
   local server, account
 
   setup(function()
-    core.db.exec("DELETE FROM jobs")
-    server = server_helper.start({ env = { WORKER_PROCESSES = 1, JOB_LEASE_SECONDS = 5 } })
+    server = server_helper.start_with_workers({ env = { JOB_LEASE_SECONDS = 5 } })
     account = api.signup(server)
   end)
 
   teardown(function()
     server.stop()
-    core.db.exec("DELETE FROM jobs")
   end)
 
   local function wait_thumb(asset_id)
@@ -84,12 +73,12 @@ describe("media pipeline #storage", function()
   end)
 
   it("restarts a worker killed with SIGKILL, and the queue goes on", function()
-    local before = worker_pids(server)
+    local before = server.worker_pids()
     assert.equal(1, #before)
     os.execute("kill -KILL " .. before[1])
     local after
     for _ = 1, 50 do
-      after = worker_pids(server)
+      after = server.worker_pids()
       if #after == 1 and after[1] ~= before[1] then
         break
       end

@@ -83,6 +83,17 @@ function M.start(opts)
     os.execute("kill -" .. name .. " " .. pid)
   end
 
+  --- The pids of the server's worker processes (its children).
+  function server.worker_pids()
+    local handle = io.popen("pgrep -P " .. pid)
+    local pids = {}
+    for line in handle:lines() do
+      pids[#pids + 1] = tonumber(line)
+    end
+    handle:close()
+    return pids
+  end
+
   function server.alive()
     return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
   end
@@ -121,6 +132,25 @@ function M.start(opts)
   local log = server.log()
   server.stop()
   error("itcloud serve did not start:\n" .. log)
+end
+
+--- Start a server with WORKER_PROCESSES workers (1 unless opts.env says otherwise)
+-- on the shared spec database. The jobs table is emptied first (other specs' leftovers
+-- are not ours to run) and again by stop().
+function M.start_with_workers(opts)
+  opts = opts or {}
+  local env = { WORKER_PROCESSES = 1 }
+  for key, value in pairs(opts.env or {}) do
+    env[key] = value
+  end
+  core.db.exec("DELETE FROM jobs")
+  local server = M.start({ env = env })
+  local stop = server.stop
+  function server.stop()
+    stop()
+    core.db.exec("DELETE FROM jobs")
+  end
+  return server
 end
 
 --- Start a server whose policy names one operator: it runs on a copy of lua/ and
