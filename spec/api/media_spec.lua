@@ -25,8 +25,8 @@ describe("media pipeline #storage", function()
     server.stop()
   end)
 
-  local function wait_thumb(asset_id)
-    for _ = 1, 150 do
+  local function wait_thumb(asset_id, tries)
+    for _ = 1, tries or 150 do
       local asset = server.request("GET", "/api/v1/assets/" .. asset_id,
         { headers = api.bearer(account.token) }).json().asset
       if asset.thumb_status ~= "pending" then
@@ -88,6 +88,57 @@ describe("media pipeline #storage", function()
     assert.not_equal(before[1], after[1])
     local asset = library.upload(server, account, fixture("gradient-400x300.jpg"))
     assert.equal("ready", assert(wait_thumb(asset.id)).thumb_status)
+  end)
+
+  it("finishes a job whose worker was killed with SIGKILL in the middle of it", function()
+    local photo = fixture("gradient-3000x2000.jpg")
+    local function job_of(asset_id)
+      return core.db.query("SELECT state, attempts, lease_owner FROM jobs WHERE payload LIKE ?",
+        "%" .. asset_id .. "%")[1]
+    end
+    local function dead(pid)
+      local file = io.open("/proc/" .. pid .. "/stat")
+      if not file then
+        return true
+      end
+      local state = file:read("a"):match("^%d+ %b() (%a)")
+      file:close()
+      return state == "Z"
+    end
+    -- catch the worker while it holds the job; when the job finished first, try again
+    local asset, killed
+    for try = 1, 10 do
+      asset = library.upload(server, account, photo .. string.rep("\0", try))
+      local running = false
+      local give_up = socket.gettime() + 5
+      while socket.gettime() < give_up do
+        local job = job_of(asset.id)
+        running = job and job.state == "running"
+        if running or (job and job.state == "done") then
+          break
+        end
+      end
+      if running then
+        local pid = server.worker_pids()[1]
+        os.execute("kill -KILL " .. pid)
+        while not dead(pid) do
+          socket.sleep(0.01)
+        end
+        -- a dead worker writes nothing more: if the job is still running, it died with it
+        if job_of(asset.id).state == "running" then
+          killed = true
+          break
+        end
+      end
+      assert(wait_thumb(asset.id))
+    end
+    assert.is_true(killed, "the worker was never caught in the middle of a job")
+    -- serve starts another worker, which takes the job over once its lease (5 s) is out
+    local done = assert(wait_thumb(asset.id, 300), "the job was not taken over")
+    assert.equal("ready", done.thumb_status)
+    local job = job_of(asset.id)
+    assert.same({ "done", 2 }, { job.state, job.attempts })
+    assert.equal(512, core.image.info(library.download(server, account, asset.id, "thumb")).width)
   end)
 
   it("shows job statistics to operators only", function()
