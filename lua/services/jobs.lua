@@ -22,6 +22,7 @@ local HANDLERS = {
 -- The name this VM's leases carry (one VM runs one job at a time).
 local WORKER_ID = "worker-" .. ids.uuid()
 
+local WORKER_LOST = "the worker running it stopped (a crash, or the memory or time limit)"
 local BACKOFF_BASE_SECONDS = 10
 local BACKOFF_MAX_SECONDS = 3600
 
@@ -64,8 +65,14 @@ function M.run_one(worker)
   end
   local handler = require(HANDLERS[job.kind])
   local payload = json.decode(job.payload)
-  -- a job runner is one of the two places that catch errors (STYLE.md section 4)
-  local ok, result, reason = pcall(handler.run, payload)
+  -- a claim past the last attempt takes over a job whose worker died on that attempt
+  -- (a decoder crash, the memory or the time limit): run again, it could kill workers
+  -- for ever, so it fails for good here
+  local ok, result, reason = true, nil, WORKER_LOST
+  if job.attempts <= config.job_max_attempts then
+    -- a job runner is one of the two places that catch errors (STYLE.md section 4)
+    ok, result, reason = pcall(handler.run, payload)
+  end
   if ok and result then
     jobs_repo.complete(job.id, worker, clock.iso())
     return true

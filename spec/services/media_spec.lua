@@ -108,6 +108,25 @@ describe("services.media", function()
     thumb:close()
   end)
 
+  it("fails for good, without running it again, a job whose worker died on its last try", function()
+    local owner = fixtures.user("svc-media")
+    local asset = stored_photo(owner, fixture("gradient-400x300.jpg"))
+    media.asset_ready(asset)
+    -- the last attempt's worker crashed: its lease ran out with the job still running
+    core.db.exec("UPDATE jobs SET state = 'running', attempts = ?, lease_owner = 'worker-gone',"
+      .. " lease_expires_at = '2000-01-01T00:00:00.000Z' WHERE payload LIKE ?",
+      core.config.job_max_attempts, "%" .. asset.id .. "%")
+    assert.is_true(jobs.run_one())
+    local job = job_rows(asset)[1]
+    assert.equal("failed", job.state)
+    assert.equal("the worker running it stopped (a crash, or the memory or time limit)",
+      job.last_error)
+    local row = assets_repo.find_owned(asset.id, owner.id)
+    assert.equal("failed", row.media_status)   -- not run again: this photo would decode
+    assert.equal(job.last_error, row.media_error)
+    assert.is_false(jobs.run_one())            -- and nothing is left to claim
+  end)
+
   it("makes no preview for a photo no larger than the thumbnail box allows", function()
     local owner = fixtures.user("svc-media")
     local asset = stored_photo(owner, fixture("gradient-400x300.jpg"))
