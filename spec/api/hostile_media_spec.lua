@@ -66,7 +66,7 @@ describe("hostile media through serve and its worker #storage", function()
   end
 
   it("fails each undecodable file with a reason, keeps the API up and the queue going", function()
-    local uploaded, ordinary = {}, {}
+    local uploaded = {}
     local gradient = assert(io.open("spec/fixtures/gradient-400x300.jpg", "rb"))
     local gradient_bytes = gradient:read("a")
     gradient:close()
@@ -79,7 +79,7 @@ describe("hostile media through serve and its worker #storage", function()
       i = i + 1
       if i % 6 == 0 then   -- an ordinary photo queued between the hostile ones
         local photo = library.upload(server, account, gradient_bytes .. string.rep("\0", i))
-        ordinary[#ordinary + 1] = photo.id
+        uploaded["ordinary photo " .. i] = { id = photo.id, expect = "ready" }
       end
     end
 
@@ -118,9 +118,6 @@ describe("hostile media through serve and its worker #storage", function()
         assert.equal("jpeg", core.image.info(thumb).format, name)
       end
       assert.equal(entry.expect, asset.thumb_status, name .. ": " .. tostring(asset.media_error))
-    end
-    for _, id in ipairs(ordinary) do
-      assert.equal("ready", asset_of(id).thumb_status)
     end
     -- the bombs were refused from their headers, before any pixel was decoded
     for _, name in ipairs({ "png header 50000x50000", "png header 20000x20000",
