@@ -245,11 +245,12 @@ function M.find_integrity_due(limit)
     .. " WHERE status = 'ready' ORDER BY integrity_checked_at ASC NULLS FIRST, id LIMIT ?", limit)
 end
 
---- Record what the scrub found for an asset's original ("ok" | "mismatch" | "missing").
+--- Record that the scrub reads an asset's original now, and what it found ("ok" |
+-- "mismatch" | "missing"; nil keeps the last finding while the read is under way).
 -- @return rows changed | nil, err
 function M.set_integrity(id, owner_id, status, now_iso)
-  return changed(db.exec("UPDATE assets SET integrity_status = ?, integrity_checked_at = ?"
-    .. " WHERE id = ? AND owner_id = ?", status, now_iso, id, owner_id))
+  return changed(db.exec("UPDATE assets SET integrity_status = coalesce(?, integrity_status),"
+    .. " integrity_checked_at = ? WHERE id = ? AND owner_id = ?", status, now_iso, id, owner_id))
 end
 
 --- Stored originals by integrity status ("unchecked" for those never checked).

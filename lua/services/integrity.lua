@@ -39,7 +39,7 @@ local function check(asset)
     return "missing"
   end
   if hex == nil then
-    return nil, size
+    return nil, "cannot read an original: " .. size
   end
   if hex ~= asset.sha256 or size ~= asset.size_bytes then
     return "mismatch"
@@ -47,11 +47,22 @@ local function check(asset)
   return "ok"
 end
 
+-- Stores `status` (nil: only the time) on the asset.
+-- @return status or true | nil, reason
+local function record(asset, status)
+  local ok, err = assets_repo.set_integrity(asset.id, asset.owner_id, status, clock.iso())
+  if not ok then
+    return nil, "cannot record a check: " .. err
+  end
+  return status or true
+end
+
 --- Re-read originals (the integrity.scrub job): a period's sample, or `remaining` of
 -- it when a job before ran out of time.
 -- @param payload { remaining? }
 -- @return { ok, mismatch, missing, remaining } | nil, reason (storage or database
---   unavailable: the job is retried, nothing is marked)
+--   unavailable: the job is retried; the original it was reading keeps its last
+--   finding and waits for its next turn)
 function M.scrub(payload)
   local remaining = math.tointeger(payload.remaining)
   if not remaining then
@@ -75,13 +86,18 @@ function M.scrub(payload)
       if clock.now() >= deadline then
         break
       end
-      local status, check_err = check(asset)
-      if not status then
-        return nil, "cannot read an original: " .. check_err
+      -- its turn is taken before the read: an original the job dies on (one too large
+      -- to read within the job's time limit) waits for its next turn instead of
+      -- stopping every scrub after it
+      local status, reason = record(asset, nil)
+      if status then
+        status, reason = check(asset)
       end
-      local ok, set_err = assets_repo.set_integrity(asset.id, asset.owner_id, status, clock.iso())
-      if not ok then
-        return nil, "cannot record a check: " .. set_err
+      if status then
+        status, reason = record(asset, status)
+      end
+      if not status then
+        return nil, reason
       end
       if status ~= "ok" then
         log.error("original failed its integrity check", { mod = "services.integrity",

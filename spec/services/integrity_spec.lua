@@ -143,7 +143,7 @@ describe("services.integrity", function()
     assert.same({ remaining = found.remaining }, core.json.decode(queued[1].payload))
   end)
 
-  it("marks nothing and fails the job when storage cannot be read", function()
+  it("records no finding and fails the job when storage cannot be read", function()
     local asset = original(owner, "unreadable " .. core.crypto.random_bytes(16))
     local scrub = wired({ ["infra.storage"] = { sha256 = function()
       return nil, "storage hash failed: s3 get failed: 503 SlowDown"
@@ -153,6 +153,23 @@ describe("services.integrity", function()
     assert.equal("cannot read an original: storage hash failed: s3 get failed: 503 SlowDown", err)
     assert.is_nil(integrity_of(asset))
     assert.same({}, queued_scrubs())
+  end)
+
+  it("lets the next scrub go past an original a scrub died reading", function()
+    local fatal = original(owner, "too big to read in time " .. core.crypto.random_bytes(16))
+    local next_one = original(owner, "next in line " .. core.crypto.random_bytes(16))
+    -- the worker is ended in the middle of the first read (here: the read raises)
+    local dying = wired({ ["infra.storage"] = { sha256 = function()
+      error("worker ended by its time limit")
+    end } })
+    assert.has_error(function() dying.scrub({ remaining = 2 }) end)
+    local status, at = integrity_of(fatal)
+    assert.is_nil(status)                 -- no finding for it ...
+    assert.is_string(at)                  -- ... but its turn is taken
+    assert.same({ ok = 1, mismatch = 0, missing = 0, remaining = 0 },
+      integrity.scrub({ remaining = 1 }))
+    assert.equal("ok", integrity_of(next_one))
+    assert.is_nil(integrity_of(fatal))
   end)
 
   it("samples SCRUB_PERCENT of the originals, at least SCRUB_MIN_ORIGINALS, at most all", function()
