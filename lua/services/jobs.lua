@@ -26,29 +26,28 @@ local WORKER_LOST = "the worker running it stopped (a crash, or the memory or ti
 local BACKOFF_BASE_SECONDS = 10
 local BACKOFF_MAX_SECONDS = 3600
 
-local function new_job(kind, payload)
-  if not HANDLERS[kind] then
-    error("jobs: unknown kind " .. tostring(kind), 3)
-  end
-  local now = clock.iso()
-  return { id = ids.uuid(), kind = kind, payload = json.encode(payload), run_after = now,
-    created_at = now }
-end
-
 --- Queue a job. Call it inside the transaction that makes it necessary, so the job
 -- exists exactly when the change does.
 -- @return true | nil, err
 function M.enqueue(kind, payload)
-  return jobs_repo.insert(new_job(kind, payload))
+  if not HANDLERS[kind] then
+    error("jobs.enqueue: unknown kind " .. tostring(kind), 2)
+  end
+  local now = clock.iso()
+  return jobs_repo.insert({ id = ids.uuid(), kind = kind, payload = json.encode(payload),
+    run_after = now, created_at = now })
 end
 
 --- Queue the job of one period (`slot`, e.g. its start time) of a periodic task,
 -- unless some worker already queued it: however many offer it, it runs once.
 -- @return true (queued now) | false (the period had its job) | nil, err
-function M.enqueue_periodic(kind, slot, payload)
-  local job = new_job(kind, payload or {})
-  job.schedule_slot = slot
-  return jobs_repo.insert_periodic(job)
+function M.enqueue_periodic(kind, slot)
+  if not HANDLERS[kind] then
+    error("jobs.enqueue_periodic: unknown kind " .. tostring(kind), 2)
+  end
+  local now = clock.iso()
+  return jobs_repo.insert_periodic({ id = ids.uuid(), kind = kind, payload = "{}",
+    schedule_slot = slot, run_after = now, created_at = now })
 end
 
 --- Claim and run one due job (as `worker`, default this VM's name).
