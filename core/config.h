@@ -55,6 +55,8 @@ typedef struct {
     long long max_image_pixels;
     long long worker_memory_limit_bytes;
     long job_timeout_seconds;
+    long job_poll_interval_ms;     /* how often an idle worker looks at the jobs table */
+    const char *redis_url;         /* empty: no Redis (kept from Lua: it may hold a password) */
 } config;
 
 extern config cfg;
