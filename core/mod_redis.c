@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include "config.h"
@@ -216,6 +217,14 @@ fail:
     return NULL;
 }
 
+/* Whether a connection that sat idle was closed by the server (a restart, an idle
+ * time-out, CLIENT KILL): its end of stream, or bytes nobody asked for, are waiting. */
+static int peer_closed(const redisContext *ctx) {
+    char byte;
+    ssize_t n = recv(ctx->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static long check_timeout(lua_State *L, int arg, long fallback) {
     if (lua_isnoneornil(L, arg))
         return fallback;
@@ -304,7 +313,8 @@ static client *check_open(lua_State *L) {
  * call (a BLPOP that waits needs more than its own wait). A nil reply (a missing key,
  * a BLPOP that timed out) is a bare nil; a Redis error reply is nil, "redis: ERR ...";
  * a connection failure or timeout is nil, "redis: ..." and drops the connection, and the
- * next command connects again. Raises on a closed client or a bad argument. */
+ * next command connects again (as does one on a connection the server has closed since,
+ * e.g. by restarting). Raises on a closed client or a bad argument. */
 static int client_command(lua_State *L) {
     client *cl = check_open(L);
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -326,6 +336,10 @@ static int client_command(lua_State *L) {
     box->reply = NULL;
     luaL_setmetatable(L, REPLY_MT);
     char err[512];
+    if (cl->ctx && peer_closed(cl->ctx)) {
+        redisFree(cl->ctx);
+        cl->ctx = NULL;
+    }
     if (!cl->ctx && !(cl->ctx = open_context(cl->timeout_ms, err, sizeof(err))))
         return core_fail(L, "redis: %s", err);
     if (timeout_ms != cl->timeout_ms)
