@@ -88,6 +88,7 @@ describe("workers woken through Redis #redis", function()
 
   it("starts a queued job at once, long before the idle worker's next poll", function()
     local worker = server.start_worker({ JOB_POLL_INTERVAL_MS = 3600000, LOG_LEVEL = "debug" })
+    finally(worker.stop)
     local first, second = table.unpack(photos(2))
     local one = library.upload(server, account, first)
     assert(wait_until(60, function() return all_done(server, account, { one }) end),
@@ -108,6 +109,11 @@ describe("workers woken through Redis #redis", function()
       server.start_worker({ JOB_POLL_INTERVAL_MS = 2000 }),
       server.start_worker({ JOB_POLL_INTERVAL_MS = 2000 }),
     }
+    finally(function()
+      for _, worker in ipairs(workers) do
+        worker.stop()
+      end
+    end)
     local assets = upload_all(server, owner, photos(40))
     local done = wait_until(120, function() return all_done(server, owner, assets) end)
     for _, worker in ipairs(workers) do
