@@ -130,14 +130,23 @@ describe("workers woken through Redis #redis", function()
     for _, job in ipairs(jobs) do
       assert.same({ state = "done", attempts = 1 }, { state = job.state, attempts = job.attempts })
     end
-    -- one thumbnail file per photo, and no job logged as failed or run twice
+    -- each photo processed by one worker, once: one "media ready" line per asset over
+    -- both logs, one thumbnail file per photo, and no error
+    local processed = {}
+    for _, worker in ipairs(workers) do
+      local log = worker.log()
+      assert.equal(0, count_lines(log, "level=error"))
+      for id in log:gmatch('msg="media ready" asset_id=(%S+)') do
+        processed[id] = (processed[id] or 0) + 1
+      end
+    end
+    for _, asset in ipairs(assets) do
+      assert.equal(1, processed[asset.id], asset.id)
+    end
     local handle = io.popen("find '" .. server.data_dir .. "/media/u/" .. owner.user.id
       .. "/t' -type f | wc -l")
     assert.equal(40, tonumber(handle:read("a")))
     handle:close()
-    for _, worker in ipairs(workers) do
-      assert.equal(0, count_lines(worker.log(), "level=error"))
-    end
   end)
 end)
 
