@@ -24,7 +24,8 @@ describe("sign-in throttling on Redis #redis", function()
   end)
 
   local function login(email, password)
-    return server.request("POST", "/api/v1/auth/login", { json = { email = email, password = password } })
+    return server.request("POST", "/api/v1/auth/login",
+      { json = { email = email, password = password } })
   end
 
   it("answers 429 with Retry-After after repeated failures, counting in Redis", function()
