@@ -26,6 +26,20 @@ describe("infra.throttle_counters #redis", function()
     assert.equal("integer", math.type(counter.failures))
   end)
 
+  it("counts every failure when several processes count at once", function()
+    local binary = os.getenv("ITCLOUD_BIN") or "bin/itcloud"
+    local clients = {}
+    for i = 1, 4 do
+      clients[i] = io.popen("KEY=spec:shared COUNT=50 " .. binary
+        .. " run spec/helpers/counter_worker.lua 2>&1")
+    end
+    for _, client in ipairs(clients) do
+      local output = client:read("a")
+      assert.is_true(client:close(), output)
+    end
+    assert.equal(200, counters.find("spec:shared").failures)
+  end)
+
   it("forgets a key on clear", function()
     assert.is_true(counters.record_failure("spec:b", 1000, 900))
     assert.is_true(counters.clear("spec:b"))
