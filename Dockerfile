@@ -9,7 +9,7 @@ RUN make bin/itcloud
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       liblua5.4-0 lua-cjson libmicrohttpd12 libjwt0 libargon2-1 libsqlite3-0 libssl3 libcurl4 \
-      libturbojpeg0 libspng0 libexif12 libwebp7 libheif1 ffmpeg curl \
+      libturbojpeg0 libspng0 libexif12 libwebp7 libheif1 libhiredis0.14 ffmpeg curl \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/bin/itcloud /app/bin/itcloud

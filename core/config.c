@@ -82,6 +82,8 @@ static const option options[] = {
     OPT("SCRUB_INTERVAL_SECONDS", OPT_INT, "86400", 1, 31536000, scrub_interval_seconds),
     OPT("SCRUB_PERCENT", OPT_INT, "5", 0, 100, scrub_percent),
     OPT("SCRUB_MIN_ORIGINALS", OPT_INT, "100", 0, 100000000, scrub_min_originals),
+    OPT("JOB_POLL_INTERVAL_MS", OPT_INT, "300", 10, 3600000, job_poll_interval_ms),
+    OPT("REDIS_URL", OPT_STRING, "", 0, 0, redis_url),
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
@@ -180,6 +182,8 @@ int config_load(char *err, size_t errlen) {
         snprintf(err, errlen, "MULTIPART_PART_SIZE_BYTES must not exceed MULTIPART_THRESHOLD_BYTES");
         return -1;
     }
+    if (*cfg.redis_url && core_redis_check_url(cfg.redis_url, err, errlen) != 0)
+        return -1;
     apply_computed_defaults(set);
     if (strncmp(cfg.database_url, "sqlite:", 7) != 0 || cfg.database_url[7] == '\0') {
         snprintf(err, errlen, "DATABASE_URL must be sqlite:PATH, got \"%s\"", cfg.database_url);
@@ -254,7 +258,8 @@ int config_load_secret(char *err, size_t errlen) {
 }
 
 /* core.config -- read-only table of the settings, keys in lower case
- * (core.config.jwt_access_ttl_seconds). Secrets (names with SECRET) are left out. */
+ * (core.config.jwt_access_ttl_seconds). Secrets (names with SECRET, and REDIS_URL, which
+ * may hold a password) are left out; core.redis.configured() tells whether Redis is set. */
 static int config_readonly(lua_State *L) {
     return luaL_error(L, "core.config is read-only");
 }
@@ -265,7 +270,7 @@ int luaopen_core_config(lua_State *L) {
     lua_createtable(L, 0, OPTION_COUNT);   /* values */
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const option *o = &options[i];
-        if (strstr(o->name, "SECRET"))
+        if (strstr(o->name, "SECRET") || !strcmp(o->name, "REDIS_URL"))
             continue;
         char key[64];
         size_t n = strlen(o->name);

@@ -58,6 +58,8 @@ typedef struct {
     long scrub_interval_seconds;   /* period of the integrity scrub job */
     long scrub_percent;            /* share of the originals each scrub re-reads */
     long scrub_min_originals;      /* and at least this many */
+    long job_poll_interval_ms;     /* how often an idle worker looks at the jobs table */
+    const char *redis_url;         /* empty: no Redis (kept from Lua: it may hold a password) */
 } config;
 
 extern config cfg;

@@ -23,6 +23,11 @@ int luaopen_core_config(lua_State *L);
 int luaopen_core_storage(lua_State *L);
 int luaopen_core_image(lua_State *L);
 int luaopen_core_process(lua_State *L);
+int luaopen_core_redis(lua_State *L);
+
+/* Checks a REDIS_URL (redis://[user[:password]@]host[:port][/db]) at start-up.
+ * Returns 0, or -1 with a message naming REDIS_URL. (mod_redis.c) */
+int core_redis_check_url(const char *url, char *err, size_t errlen);
 
 /* Installs every primitive as a field of a new global table `core`. [-0, +0] */
 void core_open_primitives(lua_State *L);

@@ -1,5 +1,6 @@
 /* worker.c -- job-running processes: `itcloud worker` polls the queue through the
- * app's Lua (app.work()), and `serve` keeps WORKER_PROCESSES of them alive, so a
+ * app's Lua (app.work()), waking early when Redis says a job was queued
+ * (app.wait_for_work()), and `serve` keeps WORKER_PROCESSES of them alive, so a
  * decoder crash kills a worker, never the API. */
 #include "worker.h"
 
@@ -17,7 +18,9 @@
 #include "vm.h"
 
 #define MAX_WORKERS 64
-#define IDLE_POLL_US (300 * 1000)
+#define SLEEP_STEP_MS 1000L   /* without Redis: longest sleep between checks for a signal */
+#define WAIT_WOKEN 2          /* app.wait_for_work(): woken; 1: waited; 0: cannot wait */
+#define WAIT_WAITED 1
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -34,6 +37,29 @@ static void limit_memory(void) {
     if (setrlimit(RLIMIT_AS, &limit) != 0)
         log_fmt(LOG_WARN, "worker", "cannot limit memory: %s", strerror(errno));
 #endif
+}
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Idles until JOB_POLL_INTERVAL_MS has passed, a wake-up came, or a signal asks to stop
+ * or reload. app.wait_for_work() waits on Redis a second at most per call; without
+ * Redis (or with Redis down) this sleeps instead, so the queue is still polled. */
+static void idle(vm *v) {
+    long long until = now_ms() + cfg.job_poll_interval_ms;
+    while (!stop_requested && !reload_requested) {
+        long long left = until - now_ms();
+        if (left <= 0)
+            return;
+        int waited = v ? vm_call_app(v, "wait_for_work") : 0;
+        if (waited == WAIT_WOKEN)
+            return;
+        if (waited != WAIT_WAITED)
+            usleep((useconds_t)(left < SLEEP_STEP_MS ? left : SLEEP_STEP_MS) * 1000);
+    }
 }
 
 int worker_run(void) {
@@ -57,7 +83,7 @@ int worker_run(void) {
         int ran = v ? vm_call_app(v, "work") : 0;
         alarm(0);
         if (ran <= 0)
-            usleep(IDLE_POLL_US);
+            idle(v);
     }
     log_write(LOG_INFO, "worker", "stopped", NULL);
     return 0;

@@ -1,5 +1,6 @@
 --- The application: the route table, and handle(req), which every API request goes
 -- through: routing, CORS, authentication, input validation, then the route's handler.
+local config = require("core.config")
 local json = require("core.json")
 local log = require("core.log")
 local errors = require("domain.errors")
@@ -150,6 +151,18 @@ end
 function M.work()
   schedule.offer_due()
   return jobs.run_due(1)
+end
+
+-- Longest single wait for a wake-up: the worker checks for a stop or reload in between.
+local WAKE_WAIT_SECONDS = 1
+
+--- Wait for a wake-up (Redis) for at most a second, or the poll interval when shorter;
+-- called in a loop by an idle `itcloud worker` until its poll interval has passed.
+-- @return 2 when woken, 1 after waiting, 0 when there is nothing to wait on (no Redis,
+--   or Redis down): the worker sleeps instead
+function M.wait_for_work()
+  local waited = jobs.wait_for_work(math.min(WAKE_WAIT_SECONDS, config.job_poll_interval_ms / 1000))
+  return waited == "woken" and 2 or waited == "waited" and 1 or 0
 end
 
 return M

@@ -10,7 +10,7 @@ local passwords = require("infra.passwords")
 local policy = require("infra.policy")
 local repositories = require("repositories")
 local sessions_repo = require("repositories.sessions")
-local throttle = require("domain.throttle")
+local throttle = require("services.throttle")
 local throttle_repo = require("repositories.throttle")
 local tokens = require("infra.tokens")
 local users_repo = require("repositories.users")
@@ -22,6 +22,9 @@ local M = {}
 local REUSE_GRACE_SECONDS = 10
 
 local INVALID_CREDENTIALS = "email or password is incorrect"
+
+-- Retry-After when attempts cannot be counted (the throttle's store is down)
+local THROTTLE_RETRY_SECONDS = 5
 
 --- The public view of a user row (never the hash).
 function M.present_user(user)
@@ -66,42 +69,20 @@ function M.register(input)
   return user
 end
 
+-- Sign-in stops when its attempts cannot be counted (fail closed): 503 with a
+-- Retry-After, never an unthrottled password check.
+local function throttle_failure(what, err)
+  log.error(what, { mod = "services.auth", err = err })
+  return nil, errors.new("unavailable", "sign-in is paused because attempts cannot be counted"
+    .. " right now, try again shortly", { retry_after = THROTTLE_RETRY_SECONDS })
+end
+
 local function throttle_keys(email, ip)
   return {
     ip = "ip:" .. ip,
     account_ip = "account_ip:" .. email .. "|" .. ip,
     account = "account:" .. email,
   }
-end
-
--- Seconds to wait before another attempt, the longest of the counters.
-local function login_wait(keys, now)
-  local rules, wait = policy.login_throttle(), 0
-  for kind, key in pairs(keys) do
-    local counter, err = throttle_repo.find(key)
-    if err then
-      return nil, err
-    end
-    wait = math.max(wait, throttle.retry_after(counter, rules[kind], now))
-  end
-  return wait
-end
-
-local function record_login_failure(keys, now)
-  local rules = policy.login_throttle()
-  return repositories.transaction(function()
-    for kind, key in pairs(keys) do
-      local counter, err = throttle_repo.find(key)
-      if err then
-        return nil, err
-      end
-      local ok, save_err = throttle_repo.save(key, throttle.record_failure(counter, rules[kind], now))
-      if not ok then
-        return nil, save_err
-      end
-    end
-    return true
-  end)
 end
 
 -- Starts a refresh-token family for a user; returns the raw token.
@@ -145,9 +126,9 @@ function M.login(input, meta)
   local email = email_rules.normalize(input.email) or input.email:lower()
   local now = clock.now()
   local keys = throttle_keys(email, meta.ip)
-  local wait, err = login_wait(keys, now)
+  local wait, err = throttle.wait(keys, policy.login_throttle(), now)
   if not wait then
-    return db_failure("throttle lookup failed", err)
+    return throttle_failure("throttle lookup failed", err)
   end
   if wait > 0 then
     return nil, errors.rate_limited(wait)
@@ -163,14 +144,13 @@ function M.login(input, meta)
     return nil, errors.unavailable("cannot check the password now, try again")
   end
   if not verified or not user or user.is_active ~= 1 then
-    local ok, record_err = record_login_failure(keys, now)
+    local ok, record_err = throttle.record_failure(keys, policy.login_throttle(), now)
     if not ok then
-      return db_failure("throttle update failed", record_err)
+      return throttle_failure("throttle update failed", record_err)
     end
     return nil, errors.unauthorized(INVALID_CREDENTIALS, "invalid_credentials")
   end
-  throttle_repo.clear(keys.account_ip)
-  throttle_repo.clear(keys.account)
+  throttle.clear({ keys.account_ip, keys.account })
   if passwords.needs_rehash(user.password_hash) then
     local rehashed = passwords.hash(input.password)
     if rehashed then

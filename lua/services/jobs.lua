@@ -9,6 +9,7 @@ local errors = require("domain.errors")
 local ids = require("infra.ids")
 local jobs_repo = require("repositories.jobs")
 local policy = require("infra.policy")
+local wakeups = require("infra.wakeups")
 
 local M = {}
 
@@ -27,7 +28,8 @@ local BACKOFF_BASE_SECONDS = 10
 local BACKOFF_MAX_SECONDS = 3600
 
 --- Queue a job. Call it inside the transaction that makes it necessary, so the job
--- exists exactly when the change does.
+-- exists exactly when the change does; then, once that transaction committed, call
+-- wake_workers().
 -- @return true | nil, err
 function M.enqueue(kind, payload)
   if not HANDLERS[kind] then
@@ -48,6 +50,29 @@ function M.enqueue_periodic(kind, slot)
   local now = clock.iso()
   return jobs_repo.insert_periodic({ id = ids.uuid(), kind = kind, payload = "{}",
     schedule_slot = slot, run_after = now, created_at = now })
+--- Tell an idle worker that jobs are waiting (with Redis). Call it after the
+-- transaction that queued them committed: a worker woken earlier would not see them.
+-- Best effort: without Redis, or with Redis down, workers find the jobs at their next
+-- poll (infra.redis logs the outage).
+function M.wake_workers()
+  if wakeups.enabled() then
+    wakeups.notify()
+  end
+end
+
+--- Wait up to `seconds` for wake_workers(), for an idle worker.
+-- @return "woken" | "waited" | nil when there is nothing to wait on (no Redis, or
+--   Redis down): the worker sleeps instead
+function M.wait_for_work(seconds)
+  if not wakeups.enabled() then
+    return nil
+  end
+  local woken = wakeups.wait(seconds)
+  if woken then
+    log.debug("woken for jobs", { mod = "services.jobs", worker = WORKER_ID })
+    return "woken"
+  end
+  return woken == false and "waited" or nil
 end
 
 --- Claim and run one due job (as `worker`, default this VM's name).

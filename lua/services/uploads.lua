@@ -8,6 +8,7 @@ local assets_repo = require("repositories.assets")
 local clock = require("infra.clock")
 local errors = require("domain.errors")
 local ids = require("infra.ids")
+local jobs = require("services.jobs")
 local media = require("services.media")
 local media_types = require("domain.media_types")
 local policy = require("infra.policy")
@@ -332,6 +333,9 @@ function M.finalize(user, asset_id, parts)
   end)
   if not result then
     return db_failure("finalize failed", tx_err)
+  end
+  if result.asset and result.asset.status == "ready" then
+    jobs.wake_workers()
   end
   if result.duplicate then
     -- the same file finished first in another upload: keep that one

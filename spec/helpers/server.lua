@@ -25,6 +25,81 @@ function M.temp_dir()
   return dir
 end
 
+-- Runs `binary command` in the background with `env` added, output to log_path.
+-- Returns its pid.
+local function launch(command, env, log_path)
+  local assignments = {}
+  for key, value in pairs(env) do
+    assignments[#assignments + 1] = key .. "=" .. shell_quote(value)
+  end
+  local binary = os.getenv("ITCLOUD_BIN") or "bin/itcloud"
+  local handle = assert(io.popen(string.format("env %s %s %s >%s 2>&1 & echo $!",
+    table.concat(assignments, " "), shell_quote(binary), command, shell_quote(log_path))))
+  local pid = tonumber(handle:read("*l"))
+  handle:close()
+  return pid
+end
+
+local function read_file(path)
+  local file = io.open(path, "r")
+  if not file then
+    return ""
+  end
+  local text = file:read("*a")
+  file:close()
+  return text
+end
+
+-- Under the AddressSanitizer build, a report in a process's log fails the spec.
+local function check_sanitizer_report(who, log)
+  local report = log:find("==%d+==ERROR: %w+Sanitizer") or log:find("runtime error:", 1, true)
+  if report then
+    error("the " .. who .. " reported a sanitizer error:\n" .. log:sub(report, report + 3000))
+  end
+end
+
+local function alive(pid)
+  return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+end
+
+-- Sends SIGTERM and waits up to 10 s for the process to end, then SIGKILL.
+local function terminate(pid)
+  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+  for _ = 1, 200 do
+    if not alive(pid) then
+      break
+    end
+    socket.sleep(0.05)
+  end
+  os.execute("kill -KILL " .. pid .. " 2>/dev/null")
+end
+
+--- Start an `itcloud worker` next to a server (same database and DATA_DIR, so the
+-- same local store); env adds or overrides environment variables.
+-- @return worker { pid, log(), stop() }
+function M.start_worker(server, env)
+  local merged = { APP_ENV = "test", DATA_DIR = server.data_dir, LOG_LEVEL = "info" }
+  for key, value in pairs(env or {}) do
+    merged[key] = value
+  end
+  local log_path = string.format("%s/worker-%d.log", server.data_dir, free_port())
+  local worker = { pid = launch("worker", merged, log_path) }
+
+  function worker.log()
+    return read_file(log_path)
+  end
+
+  function worker.stop()
+    if not worker.stopped then
+      worker.stopped = true
+      terminate(worker.pid)
+      check_sanitizer_report("worker", worker.log())
+    end
+  end
+
+  return worker
+end
+
 --- Start a server. opts.env adds or overrides environment variables; opts.cwd runs
 -- it from another directory (with LUA_DIR etc. pointing back here).
 -- @return server { port, pid, data_dir, log_path, url(path), request(...), log(), stop() }
@@ -48,17 +123,8 @@ function M.start(opts)
   for key, value in pairs(opts.env or {}) do
     env[key] = value
   end
-  local assignments = {}
-  for key, value in pairs(env) do
-    assignments[#assignments + 1] = key .. "=" .. shell_quote(value)
-  end
-  local binary = os.getenv("ITCLOUD_BIN") or "bin/itcloud"
   local log_path = data_dir .. "/server.log"
-  local command = string.format("env %s %s serve >%s 2>&1 & echo $!",
-    table.concat(assignments, " "), shell_quote(binary), shell_quote(log_path))
-  local handle = assert(io.popen(command))
-  local pid = tonumber(handle:read("*l"))
-  handle:close()
+  local pid = launch("serve", env, log_path)
   local server = { port = port, pid = pid, data_dir = data_dir, log_path = log_path }
 
   function server.url(path)
@@ -70,13 +136,7 @@ function M.start(opts)
   end
 
   function server.log()
-    local file = io.open(log_path, "r")
-    if not file then
-      return ""
-    end
-    local text = file:read("*a")
-    file:close()
-    return text
+    return read_file(log_path)
   end
 
   function server.signal(name)
@@ -95,7 +155,7 @@ function M.start(opts)
   end
 
   function server.alive()
-    return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
+    return alive(pid)
   end
 
   function server.stop()
@@ -103,20 +163,14 @@ function M.start(opts)
       return
     end
     server.stopped = true
-    os.execute("kill -TERM " .. pid .. " 2>/dev/null")
-    for _ = 1, 200 do
-      if not server.alive() then
-        break
-      end
-      socket.sleep(0.05)
-    end
+    terminate(pid)
     local log = server.log()
-    os.execute("kill -KILL " .. pid .. " 2>/dev/null; rm -rf " .. shell_quote(data_dir))
-    -- under the AddressSanitizer build, a report in the server's log fails the spec
-    local report = log:find("==%d+==ERROR: %w+Sanitizer") or log:find("runtime error:", 1, true)
-    if report then
-      error("the server reported a sanitizer error:\n" .. log:sub(report, report + 3000))
-    end
+    os.execute("rm -rf " .. shell_quote(data_dir))
+    check_sanitizer_report("server", log)
+  end
+
+  function server.start_worker(env)
+    return M.start_worker(server, env)
   end
 
   for _ = 1, 200 do

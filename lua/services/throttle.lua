@@ -1,0 +1,73 @@
+--- Attempt throttling (sign-in, and any other guessable secret): failure counters per
+-- key, judged by domain.throttle. The counters live in Redis when REDIS_URL is set
+-- (shared by every process, expiring by themselves) and in the database otherwise.
+-- When the store cannot be read or written, callers get an error and must refuse the
+-- attempt: a limit is never skipped because its counters are out of reach.
+local redis = require("infra.redis")
+local redis_counters = require("infra.throttle_counters")
+local repositories = require("repositories")
+local throttle = require("domain.throttle")
+local throttle_repo = require("repositories.throttle")
+
+local M = {}
+
+-- Where counters are read and cleared: both stores answer find(key) and clear(key).
+local function store()
+  return redis.configured() and redis_counters or throttle_repo
+end
+
+-- Runs fn(kind, key) for each counter, stopping at the first failure.
+local function each_counter(keys, fn)
+  for kind, key in pairs(keys) do
+    local ok, err = fn(kind, key)
+    if not ok then
+      return nil, err
+    end
+  end
+  return true
+end
+
+--- Seconds to wait before another attempt: the longest over the counters.
+-- @param keys { kind = key }
+-- @param rules { kind = { free_failures, window_seconds, max_delay_seconds } }
+-- @param now whole seconds
+-- @return seconds (0 when an attempt may go ahead) | nil, err
+function M.wait(keys, rules, now)
+  local wait = 0
+  for kind, key in pairs(keys) do
+    local counter, err = store().find(key)
+    if err then
+      return nil, err
+    end
+    wait = math.max(wait, throttle.retry_after(counter, rules[kind], now))
+  end
+  return wait
+end
+
+--- Count one failure on every counter.
+-- @return true | nil, err
+function M.record_failure(keys, rules, now)
+  if redis.configured() then
+    return each_counter(keys, function(kind, key)
+      return redis_counters.record_failure(key, now, rules[kind].window_seconds)
+    end)
+  end
+  return repositories.transaction(each_counter, keys, function(kind, key)
+    local counter, err = throttle_repo.find(key)
+    if err then
+      return nil, err
+    end
+    return throttle_repo.save(key, throttle.record_failure(counter, rules[kind], now))
+  end)
+end
+
+--- Forget the failures of some counters (after a success).
+-- @param keys a list of keys
+-- @return true | nil, err
+function M.clear(keys)
+  return each_counter(keys, function(_, key)
+    return store().clear(key)
+  end)
+end
+
+return M
