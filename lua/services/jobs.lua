@@ -50,6 +50,8 @@ function M.enqueue_periodic(kind, slot)
   local now = clock.iso()
   return jobs_repo.insert_periodic({ id = ids.uuid(), kind = kind, payload = "{}",
     schedule_slot = slot, run_after = now, created_at = now })
+end
+
 --- Tell an idle worker that jobs are waiting (with Redis). Call it after the
 -- transaction that queued them committed: a worker woken earlier would not see them.
 -- Best effort: without Redis, or with Redis down, workers find the jobs at their next
