@@ -28,11 +28,16 @@ function M.insert(s)
   return true
 end
 
+-- What a visitor's request needs of a share (read on every public request).
+local PUBLIC_COLUMNS = "s.id, s.owner_id, s.asset_id, s.album_id, s.expires_at, s.revoked_at,"
+  .. " s.password_hash, s.password_version, s.allow_download, s.include_location,"
+  .. " u.library_version"
+
 --- The share with this token hash, with its owner's library_version, when its owner's
 -- account is active (revoked and expired ones too: the caller decides).
 -- @return row | nil | nil, err
 function M.find_by_token_hash(token_hash)
-  return repositories.first(db.query("SELECT " .. COLUMNS .. ", u.library_version FROM shares s"
+  return repositories.first(db.query("SELECT " .. PUBLIC_COLUMNS .. " FROM shares s"
     .. " JOIN users u ON u.id = s.owner_id AND u.is_active = 1 WHERE s.token_hash = ?",
     token_hash))
 end

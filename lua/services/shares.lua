@@ -27,6 +27,13 @@ local MAX_SHARES = 1000
 -- cannot be revoked, so revoking a share ends its URLs within this time).
 local SHARE_URL_TTL_SECONDS = 300
 
+-- Visitors already counted in this VM: one view per share and address per half hour,
+-- so a visitor paging back and forth, or a busy share, is not a database write per
+-- request. A cache safe to lose: at worst a visitor is counted twice.
+local VIEW_WINDOW_SECONDS = 1800
+local VIEWERS_MAX = 10000
+local viewers, viewers_count = {}, 0
+
 local function db_failure(what, err)
   log.error(what, { mod = "services.shares", err = err })
   return nil, errors.unavailable()
@@ -294,6 +301,26 @@ local function view_of(share)
   return share.include_location == 1 and "shared_with_location" or "shared"
 end
 
+-- Counts a view of the share from `ip`, unless this VM counted one in the window.
+local function count_view(share_id, ip, now)
+  local key = share_id .. "|" .. ip
+  local last = viewers[key]
+  if last and now - last < VIEW_WINDOW_SECONDS then
+    return
+  end
+  if viewers_count >= VIEWERS_MAX then
+    viewers, viewers_count = {}, 0
+  end
+  if not viewers[key] then
+    viewers_count = viewers_count + 1
+  end
+  viewers[key] = now
+  local counted, err = shares_repo.record_view(share_id, clock.iso())
+  if not counted then
+    log.warn("share view not counted", { mod = "services.shares", err = err })
+  end
+end
+
 -- The album part of an album share's answer, cached under the owner's library_version.
 local function album_summary(share)
   local key = "share-album|" .. share.id .. "|" .. share.library_version
@@ -313,12 +340,14 @@ end
 
 --- What a share covers, for anyone holding its token (and its session, when it has a
 -- password): one asset, or a page of an album's assets (newest first, by cursor).
--- Opening it (the first page) counts a view. Never the owner's email or ids beyond
--- the assets', never a location unless the owner included it.
+-- Opening it (the first page) counts a view, once per visitor address and half hour.
+-- Never the owner's email or ids beyond the assets', never a location unless the
+-- owner included it.
 -- @param q { cursor?, limit? }
+-- @param meta { ip }
 -- @return { share, asset? | album?, items?, next_cursor? } | nil, err (not_found |
 --   share_locked | invalid_cursor | unavailable)
-function M.open(token, session, q)
+function M.open(token, session, q, meta)
   local share, err = unlocked(token, session)
   if not share then
     return nil, err
@@ -357,10 +386,7 @@ function M.open(token, session, q)
     result.album, result.items, result.next_cursor = album, page.items, page.next_cursor
   end
   if not q.cursor then
-    local counted, view_err = shares_repo.record_view(share.id, clock.iso())
-    if not counted then
-      log.warn("share view not counted", { mod = "services.shares", err = view_err })
-    end
+    count_view(share.id, meta.ip, clock.now())
   end
   return result
 end

@@ -9,6 +9,7 @@ local media = require("services.media")
 local shares = require("services.shares")
 
 local PASSWORD = "a long share password"
+local VISITOR = { ip = "198.51.100.7" }
 
 describe("services.shares", function()
   local owner
@@ -35,7 +36,7 @@ describe("services.shares", function()
     local share = assert(shares.create(owner, { asset_id = asset.id }))
     local shown = shares.present(share)
     assert.equal("active", shown.state)
-    local opened = assert(shares.open(shown.token, nil, {}))
+    local opened = assert(shares.open(shown.token, nil, {}, VISITOR))
     assert.equal("asset", opened.share.type)
     assert.equal(asset.id, core.json.decode(core.json.encode(opened.asset)).id)
   end)
@@ -50,17 +51,29 @@ describe("services.shares", function()
     end
   end)
 
+  it("counts one view per visitor address, however many times it opens the share", function()
+    local share = shares.present(assert(shares.create(owner, { asset_id = ready_asset().id })))
+    for _ = 1, 3 do
+      assert(shares.open(share.token, nil, {}, VISITOR))
+    end
+    assert(shares.open(share.token, nil, {}, { ip = "198.51.100.8" }))
+    -- a later page is no new visit
+    assert(shares.open(share.token, nil, { cursor = "x" }, { ip = "198.51.100.9" }))
+    local row = core.db.query("SELECT view_count FROM shares WHERE id = ?", share.id)[1]
+    assert.equal(2, row.view_count)
+  end)
+
   it("unlocks with the right password only, and the session follows the password", function()
     local share = shares.present(assert(shares.create(owner, { asset_id = ready_asset().id,
       password = PASSWORD })))
-    local _, locked = shares.open(share.token, nil, {})
+    local _, locked = shares.open(share.token, nil, {}, VISITOR)
     assert.equal("share_locked", locked.code)
     local _, wrong = shares.unlock(share.token, "nope nope nope", { ip = "192.0.2.1" })
     assert.equal("invalid_share_password", wrong.code)
     local result = assert(shares.unlock(share.token, PASSWORD, { ip = "192.0.2.2" }))
-    assert.truthy(shares.open(share.token, result.share_session, {}))
+    assert.truthy(shares.open(share.token, result.share_session, {}, VISITOR))
     assert(shares.update(owner, share.id, { password = PASSWORD }))
-    local _, again = shares.open(share.token, result.share_session, {})
+    local _, again = shares.open(share.token, result.share_session, {}, VISITOR)
     assert.equal("share_locked", again.code)
     local _, no_password = shares.unlock(shares.present(assert(shares.create(owner,
       { asset_id = ready_asset().id }))).token, PASSWORD, { ip = "192.0.2.3" })
@@ -95,7 +108,7 @@ describe("services.shares", function()
       end
       -- and the share's own view of the asset leaves the position out
       local share = shares.present(assert(shares.create(owner, { asset_id = asset.id })))
-      local opened = core.json.decode(core.json.encode(assert(shares.open(share.token, nil, {})).asset))
+      local opened = core.json.decode(core.json.encode(assert(shares.open(share.token, nil, {}, VISITOR)).asset))
       assert.is_nil(opened.gps_latitude)
     end)
   end

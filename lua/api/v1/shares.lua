@@ -128,7 +128,8 @@ return {
       [404] = { description = "No such live share" },
     },
     handler = function(req)
-      return public_answer(shares.open(req.params.token, session_of(req), req.args))
+      return public_answer(shares.open(req.params.token, session_of(req), req.args,
+        { ip = req.remote_addr }))
     end,
   },
   {
