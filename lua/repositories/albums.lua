@@ -6,8 +6,8 @@ local repositories = require("repositories")
 local M = {}
 
 -- The album's columns, its number of visible assets and its cover: the chosen one
--- while it is visible, else the newest visible asset.
-local SUMMARY = "SELECT al.id, al.owner_id, al.title, al.description, al.cover_asset_id,"
+-- while it is visible, else the newest visible asset (with what a thumbnail URL needs).
+local SUMMARY_INNER = "SELECT al.id, al.owner_id, al.title, al.description, al.cover_asset_id,"
   .. " al.created_at, al.updated_at,"
   .. " (SELECT count(*) FROM album_assets aa JOIN assets a ON a.id = aa.asset_id"
   .. "   WHERE aa.album_id = al.id AND a.status = 'ready' AND a.deleted_at IS NULL) AS asset_count,"
@@ -17,7 +17,13 @@ local SUMMARY = "SELECT al.id, al.owner_id, al.title, al.description, al.cover_a
   .. "  (SELECT a.id FROM album_assets aa JOIN assets a ON a.id = aa.asset_id"
   .. "   WHERE aa.album_id = al.id AND a.status = 'ready' AND a.deleted_at IS NULL"
   .. "   ORDER BY a.sort_at DESC, a.id DESC LIMIT 1)) AS cover_id"
-  .. " FROM albums al"
+  .. " FROM albums al WHERE "
+
+local function summary(where, tail)
+  return "SELECT x.*, c.placeholder AS cover_placeholder, c.storage_key_thumb AS cover_thumb_key,"
+    .. " c.original_filename AS cover_filename FROM (" .. SUMMARY_INNER .. where .. ") x"
+    .. " LEFT JOIN assets c ON c.id = x.cover_id" .. (tail or "")
+end
 
 --- Insert an album.
 -- @return true | nil, err
@@ -31,17 +37,18 @@ function M.insert(album)
   return true
 end
 
---- An album of `owner_id` with its count and cover id.
+--- An album of `owner_id` with its count and cover (cover_id, cover_placeholder,
+-- cover_thumb_key, cover_filename).
 -- @return row | nil | nil, err
 function M.find_owned(id, owner_id)
-  return repositories.first(db.query(SUMMARY .. " WHERE al.id = ? AND al.owner_id = ?", id, owner_id))
+  return repositories.first(db.query(summary("al.id = ? AND al.owner_id = ?"), id, owner_id))
 end
 
---- The albums of `owner_id`, newest first, with counts and cover ids.
+--- The albums of `owner_id`, newest first, with counts and covers.
 -- @return rows | nil, err
 function M.list_owned(owner_id, limit)
-  return db.query(SUMMARY .. " WHERE al.owner_id = ? ORDER BY al.created_at DESC, al.id DESC"
-    .. " LIMIT ?", owner_id, limit)
+  return db.query(summary("al.owner_id = ?", " ORDER BY x.created_at DESC, x.id DESC LIMIT ?"),
+    owner_id, limit)
 end
 
 --- Change title, description and cover (the fields given; cover_asset_id false clears it).
@@ -90,6 +97,15 @@ function M.has_visible_asset(album_id, asset_id)
     return nil, err
   end
   return rows[1] ~= nil
+end
+
+--- The ids of the owner's albums an asset is in, by title.
+-- @return list of ids | nil, err
+function M.ids_containing(asset_id, owner_id)
+  local rows, err = db.query("SELECT al.id FROM album_assets aa JOIN albums al"
+    .. " ON al.id = aa.album_id WHERE aa.asset_id = ? AND al.owner_id = ? ORDER BY al.title, al.id",
+    asset_id, owner_id)
+  return repositories.column(rows, err, "id")
 end
 
 --- Bump updated_at (contents changed).

@@ -30,6 +30,19 @@ function M.count(changes, err, code)
   return changes
 end
 
+--- One column of a query's answer as a list.
+-- @return list | nil, err
+function M.column(rows, err, name)
+  if not rows then
+    return nil, err
+  end
+  local list = {}
+  for i, row in ipairs(rows) do
+    list[i] = row[name]
+  end
+  return list
+end
+
 --- A VALUES list for several rows and its flat list of arguments.
 -- @param rows list of lists of values, all of the same length
 -- @return "(?, ?), (?, ?)", { values... }

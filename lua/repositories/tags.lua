@@ -91,14 +91,7 @@ end
 function M.names_of(asset_id, owner_id)
   local rows, err = db.query("SELECT t.name FROM asset_tags at JOIN tags t ON t.id = at.tag_id"
     .. " WHERE at.asset_id = ? AND t.owner_id = ? ORDER BY t.name_key", asset_id, owner_id)
-  if not rows then
-    return nil, err
-  end
-  local list = {}
-  for i, row in ipairs(rows) do
-    list[i] = row.name
-  end
-  return list
+  return repositories.column(rows, err, "name")
 end
 
 return M

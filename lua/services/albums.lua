@@ -3,7 +3,6 @@
 local config = require("core.config")
 local log = require("core.log")
 local albums_repo = require("repositories.albums")
-local assets_repo = require("repositories.assets")
 local assets = require("services.assets")
 local clock = require("infra.clock")
 local errors = require("domain.errors")
@@ -20,17 +19,17 @@ local function db_failure(what, err)
   return nil, errors.unavailable()
 end
 
--- The cover: its asset id, placeholder and a short-lived thumbnail URL.
+-- The cover: its asset id, placeholder and a short-lived thumbnail URL (none while
+-- the thumbnail is not made yet).
 local function cover_of(row)
   if not row.cover_id then
     return nil
   end
-  local asset = assets_repo.find_owned(row.cover_id, row.owner_id)
-  if not asset then
-    return nil
-  end
-  local thumb = assets.url_for(asset, "thumb", "inline", config.signed_url_ttl_seconds)
-  return { asset_id = asset.id, placeholder = asset.placeholder, thumb_url = thumb and thumb.url }
+  local thumb = row.cover_thumb_key and assets.url_for({ status = "ready",
+    storage_key_thumb = row.cover_thumb_key, original_filename = row.cover_filename },
+    "thumb", "inline", config.signed_url_ttl_seconds)
+  return { asset_id = row.cover_id, placeholder = row.cover_placeholder,
+    thumb_url = thumb and thumb.url }
 end
 
 --- The owner's view of an album row (from the repository's summary).

@@ -14,6 +14,7 @@ local names = require("domain.names")
 local policy = require("infra.policy")
 local storage = require("infra.storage")
 local sweeps_repo = require("repositories.storage_sweeps")
+local tags_repo = require("repositories.tags")
 local page_cache = require("infra.page_cache")
 
 local M = {}
@@ -172,6 +173,27 @@ function M.get(user, asset_id)
     return nil, errors.not_found("asset")
   end
   return asset
+end
+
+--- One asset of the user as the viewer shows it: its public view plus the names of its
+-- tags and the ids of the albums it is in.
+-- @return { asset } | nil, err (not_found | unavailable)
+function M.describe(user, asset_id)
+  local asset, err = M.get(user, asset_id)
+  if not asset then
+    return nil, err
+  end
+  local shown = M.present(asset)
+  local tags, tags_err = tags_repo.names_of(asset.id, user.id)
+  if not tags then
+    return db_failure("tag lookup failed", tags_err)
+  end
+  local album_ids, albums_err = albums_repo.ids_containing(asset.id, user.id)
+  if not album_ids then
+    return db_failure("album lookup failed", albums_err)
+  end
+  shown.tags, shown.album_ids = json.array(tags), json.array(album_ids)
+  return { asset = shown }
 end
 
 local function unique(ids)

@@ -67,6 +67,7 @@ describe("albums, tags and favourites on " .. backend .. " storage #storage", fu
       assert.equal("Summer", changed.title)
       assert.equal("by the sea", changed.description)
       assert.equal(2, changed.asset_count)
+      assert.same({ album.id }, ok_json(call(alice, "GET", "/api/v1/assets/" .. photos[1].id)).asset.album_ids)
       assert.equal(204, call(alice, "DELETE", "/api/v1/albums/" .. album.id).status)
       assert.equal(404, call(alice, "GET", "/api/v1/albums/" .. album.id).status)
       for _, photo in ipairs(photos) do
@@ -231,7 +232,9 @@ describe("albums, tags and favourites on " .. backend .. " storage #storage", fu
         assert.same(want, list)
         return ids_of(photos)
       end)())
+      assert.same({ "Beach", "Sunset" }, ok_json(call(alice, "GET", "/api/v1/assets/" .. photos[1].id)).asset.tags)
       ok_json(call(alice, "POST", "/api/v1/tags/detach", { names = { "beach" }, asset_ids = { photos[1].id } }))
+      assert.same({ "Sunset" }, ok_json(call(alice, "GET", "/api/v1/assets/" .. photos[1].id)).asset.tags)
       assert.equal(2, tags_of(alice).Beach.asset_count)
       -- a tag nobody has lists nothing
       assert.same({}, listed(alice, "tag=nothing-like-this"))

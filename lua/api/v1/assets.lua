@@ -67,14 +67,11 @@ return {
     params = asset_id,
     auth = "user",
     tag = "assets",
-    summary = "One asset",
-    responses = { [200] = { description = "The asset" }, [404] = { description = "No such asset" } },
+    summary = "One asset, with the names of its tags and the ids of its albums",
+    responses = { [200] = { description = "`asset` (with `tags` and `album_ids`)" },
+      [404] = { description = "No such asset" } },
     handler = function(req)
-      local asset, err = assets.get(req.user, req.params.asset_id)
-      if not asset then
-        return respond.error(err)
-      end
-      return respond.json(200, { asset = assets.present(asset) })
+      return answer(assets.describe(req.user, req.params.asset_id))
     end,
   },
   {
