@@ -190,7 +190,7 @@ end
 -- A share of the user named by its id or its token.
 local function owned(user, ref)
   local share, err
-  if ref:match("^%x+%-%x+%-%x+%-%x+%-%x+$") then
+  if #ref == 36 and ref:match("^%x+%-%x+%-%x+%-%x+%-%x+$") then
     share, err = shares_repo.find_owned(ref, user.id)
   else
     share, err = shares_repo.find_owned_by_token_hash(share_tokens.hash(ref), user.id)
