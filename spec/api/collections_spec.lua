@@ -236,8 +236,13 @@ describe("albums, tags and favourites on " .. backend .. " storage #storage", fu
       ok_json(call(alice, "POST", "/api/v1/tags/detach", { names = { "beach" }, asset_ids = { photos[1].id } }))
       assert.same({ "Sunset" }, ok_json(call(alice, "GET", "/api/v1/assets/" .. photos[1].id)).asset.tags)
       assert.equal(2, tags_of(alice).Beach.asset_count)
-      -- a tag nobody has lists nothing
+      -- a tag nobody has lists nothing; SQL probes are only names (I5)
       assert.same({}, listed(alice, "tag=nothing-like-this"))
+      for _, probe in ipairs({ "%27%20OR%201%3D1--", "1%3BDROP%20TABLE%20tags", "%25", "_", "%5C" }) do
+        assert.same({}, listed(alice, "tag=" .. probe))
+      end
+      assert.equal(400, call(alice, "GET", "/api/v1/assets?album_id=%27%20OR%201%3D1--").status)
+      assert.equal("ok", core.db.query("PRAGMA integrity_check")[1].integrity_check)
     end)
 
     it("refuses empty, too long or control-character names with 400", function()
