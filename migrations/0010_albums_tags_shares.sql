@@ -14,12 +14,16 @@ CREATE TABLE albums (
 );
 CREATE INDEX albums_owner ON albums (owner_id, created_at DESC);
 
+-- sort_at is the asset's (kept equal by a trigger), so an album's page is read in index
+-- order however large the library around it is
 CREATE TABLE album_assets (
   album_id TEXT NOT NULL REFERENCES albums (id) ON DELETE CASCADE,
   asset_id TEXT NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
   added_at TEXT NOT NULL,
+  sort_at TEXT NOT NULL,
   PRIMARY KEY (album_id, asset_id)
 );
+CREATE INDEX album_assets_order ON album_assets (album_id, sort_at DESC, asset_id DESC);
 CREATE INDEX album_assets_asset ON album_assets (asset_id);
 
 -- name as the owner wrote it (trimmed); name_key is its case-folded form, unique
@@ -34,11 +38,14 @@ CREATE TABLE tags (
 );
 CREATE UNIQUE INDEX tags_owner_name ON tags (owner_id, name_key);
 
+-- sort_at as in album_assets
 CREATE TABLE asset_tags (
   tag_id TEXT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
   asset_id TEXT NOT NULL REFERENCES assets (id) ON DELETE CASCADE,
+  sort_at TEXT NOT NULL,
   PRIMARY KEY (tag_id, asset_id)
 );
+CREATE INDEX asset_tags_order ON asset_tags (tag_id, sort_at DESC, asset_id DESC);
 CREATE INDEX asset_tags_asset ON asset_tags (asset_id);
 
 ALTER TABLE assets ADD COLUMN favorite INTEGER NOT NULL DEFAULT 0;

@@ -1,8 +1,16 @@
--- SQLite triggers. (1) Albums, their contents and tags also bump the owner's
+-- SQLite triggers. (0) An asset's sort_at, copied into album_assets and asset_tags so
+-- album and tag pages read in index order, follows the asset's. (1) Albums, their contents and tags also bump the owner's
 -- library_version (0004), so listing pages cached under it -- the owner's album and
 -- tag views and public album shares -- are never served stale. (2) The change feed:
 -- one row per change to a stored asset (added, changed, trashed, restored, purged),
 -- written by triggers so no code path can forget it; /assets/changes reads it.
+
+CREATE TRIGGER assets_sort_at_copies AFTER UPDATE OF sort_at ON assets
+  WHEN NEW.sort_at <> OLD.sort_at
+BEGIN
+  UPDATE album_assets SET sort_at = NEW.sort_at WHERE asset_id = NEW.id;
+  UPDATE asset_tags SET sort_at = NEW.sort_at WHERE asset_id = NEW.id;
+END;
 
 CREATE TRIGGER albums_version_insert AFTER INSERT ON albums
 BEGIN

@@ -68,16 +68,13 @@ function M.delete(id, owner_id)
   return repositories.count(db.exec("DELETE FROM albums WHERE id = ? AND owner_id = ?", id, owner_id))
 end
 
---- Add assets to an album (ids already checked to be the owner's); present ones stay.
+--- Add assets of `owner_id` to an album (ids already checked); present ones stay.
 -- @return rows added | nil, err
-function M.add_assets(album_id, asset_ids, now_iso)
-  local rows = {}
-  for i, asset_id in ipairs(asset_ids) do
-    rows[i] = { album_id, asset_id, now_iso }
-  end
-  local values, args = repositories.values(rows)
-  return repositories.count(db.exec("INSERT INTO album_assets (album_id, asset_id, added_at)"
-    .. " VALUES " .. values .. " ON CONFLICT DO NOTHING", table.unpack(args)))
+function M.add_assets(album_id, owner_id, asset_ids, now_iso)
+  return repositories.count(db.exec("INSERT INTO album_assets (album_id, asset_id, added_at,"
+    .. " sort_at) SELECT ?, id, ?, sort_at FROM assets WHERE owner_id = ? AND id IN ("
+    .. string.rep("?", #asset_ids, ", ") .. ") ON CONFLICT DO NOTHING", album_id, now_iso,
+    owner_id, table.unpack(asset_ids)))
 end
 
 --- Take assets out of an album.

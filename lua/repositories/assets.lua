@@ -157,51 +157,66 @@ function M.view_sql(view)
   return VIEWS[view] or error("assets.view_sql: unknown view " .. tostring(view), 2)
 end
 
+-- The tag with a name key of an owner, for listings (two arguments: owner, key).
+local TAG_ID = "(SELECT id FROM tags WHERE owner_id = ? AND name_key = ?)"
+
 --- A page of the library or the trash, newest first (keyset pagination), each row as
--- its JSON text plus its position.
+-- its JSON text plus its position. An album's or a tag's page is read from its
+-- membership table's (sort_at, asset_id) index, so it costs the same in any library.
 -- @param q { owner_id, trashed, type?, from?, to?, album_id?, tag_key?, favorite?,
 --   after = { sort_at, id }?, limit, view = "owner" | "shared" | "shared_with_location" }
 -- @return rows { json, sort_at, id } | nil, err
 function M.list_json(q)
   local view = M.view_sql(q.view or "owner")
-  local where = { "owner_id = ?", "status = 'ready'" }
-  local args = { q.owner_id }
-  where[#where + 1] = q.trashed and "deleted_at IS NOT NULL" or "deleted_at IS NULL"
+  local from, sort_at, id = "assets a", "a.sort_at", "a.id"
+  local where, args = {}, {}
+  if q.album_id or q.tag_key then
+    -- CROSS JOIN keeps the membership table outside: its index gives the order
+    if q.album_id then
+      from = "album_assets m CROSS JOIN assets a ON a.id = m.asset_id"
+      where[1] = "m.album_id = ?"
+      args[1] = q.album_id
+    else
+      from = "asset_tags m CROSS JOIN assets a ON a.id = m.asset_id"
+      where[1] = "m.tag_id = " .. TAG_ID
+      args[1], args[2] = q.owner_id, q.tag_key
+    end
+    sort_at, id = "m.sort_at", "m.asset_id"
+  end
+  where[#where + 1] = "a.owner_id = ?"
+  args[#args + 1] = q.owner_id
+  where[#where + 1] = "a.status = 'ready'"
+  where[#where + 1] = q.trashed and "a.deleted_at IS NOT NULL" or "a.deleted_at IS NULL"
   if q.type then
-    where[#where + 1] = "type = ?"
+    where[#where + 1] = "a.type = ?"
     args[#args + 1] = q.type
   end
   if q.from then
-    where[#where + 1] = "sort_at >= ?"
+    where[#where + 1] = sort_at .. " >= ?"
     args[#args + 1] = q.from
   end
   if q.to then
-    where[#where + 1] = "sort_at < ?"
+    where[#where + 1] = sort_at .. " < ?"
     args[#args + 1] = q.to
   end
   if q.favorite then
-    where[#where + 1] = "favorite = 1"
+    where[#where + 1] = "a.favorite = 1"
   end
-  if q.album_id then
-    where[#where + 1] = "id IN (SELECT asset_id FROM album_assets WHERE album_id = ?)"
-    args[#args + 1] = q.album_id
-  end
-  if q.tag_key then
-    where[#where + 1] = "id IN (SELECT at.asset_id FROM asset_tags at JOIN tags t"
-      .. " ON t.id = at.tag_id WHERE t.owner_id = ? AND t.name_key = ?)"
+  if q.album_id and q.tag_key then
+    where[#where + 1] = "a.id IN (SELECT asset_id FROM asset_tags WHERE tag_id = " .. TAG_ID .. ")"
     args[#args + 1] = q.owner_id
     args[#args + 1] = q.tag_key
   end
   if q.after then
     -- a row value, so the index seeks straight to the position (an OR would scan)
-    where[#where + 1] = "(sort_at, id) < (?, ?)"
+    where[#where + 1] = "(" .. sort_at .. ", " .. id .. ") < (?, ?)"
     args[#args + 1] = q.after.sort_at
     args[#args + 1] = q.after.id
   end
   args[#args + 1] = q.limit
-  return db.query("SELECT " .. view .. " AS json, sort_at, id FROM assets WHERE "
-    .. table.concat(where, " AND ") .. " ORDER BY sort_at DESC, id DESC LIMIT ?",
-    table.unpack(args))
+  return db.query("SELECT " .. view .. " AS json, a.sort_at, a.id FROM " .. from .. " WHERE "
+    .. table.concat(where, " AND ") .. " ORDER BY " .. sort_at .. " DESC, " .. id
+    .. " DESC LIMIT ?", table.unpack(args))
 end
 
 --- One stored asset outside the trash, as a view's JSON text (for shares).

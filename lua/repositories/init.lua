@@ -43,20 +43,6 @@ function M.column(rows, err, name)
   return list
 end
 
---- A VALUES list for several rows and its flat list of arguments.
--- @param rows list of lists of values, all of the same length
--- @return "(?, ?), (?, ?)", { values... }
-function M.values(rows)
-  local groups, args = {}, {}
-  for i, row in ipairs(rows) do
-    groups[i] = "(" .. string.rep("?", #row, ", ") .. ")"
-    for _, value in ipairs(row) do
-      args[#args + 1] = value
-    end
-  end
-  return table.concat(groups, ", "), args
-end
-
 --- Whether the database answers.
 -- @return true | nil, err
 function M.ping()

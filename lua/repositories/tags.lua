@@ -67,16 +67,13 @@ function M.delete(id, owner_id)
   return repositories.count(db.exec("DELETE FROM tags WHERE id = ? AND owner_id = ?", id, owner_id))
 end
 
---- Attach a tag to assets (already checked to be the owner's); present pairs stay.
+--- Attach a tag to assets of `owner_id` (ids already checked); present pairs stay.
 -- @return rows added | nil, err
-function M.attach(tag_id, asset_ids)
-  local rows = {}
-  for i, asset_id in ipairs(asset_ids) do
-    rows[i] = { tag_id, asset_id }
-  end
-  local values, args = repositories.values(rows)
-  return repositories.count(db.exec("INSERT INTO asset_tags (tag_id, asset_id) VALUES " .. values
-    .. " ON CONFLICT DO NOTHING", table.unpack(args)))
+function M.attach(tag_id, owner_id, asset_ids)
+  return repositories.count(db.exec("INSERT INTO asset_tags (tag_id, asset_id, sort_at)"
+    .. " SELECT ?, id, sort_at FROM assets WHERE owner_id = ? AND id IN ("
+    .. string.rep("?", #asset_ids, ", ") .. ") ON CONFLICT DO NOTHING", tag_id, owner_id,
+    table.unpack(asset_ids)))
 end
 
 --- Detach a tag from assets.

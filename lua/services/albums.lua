@@ -157,7 +157,7 @@ local function change_assets(user, album_id, asset_ids, how)
   local count, change_err = repositories.transaction(function()
     local n, step_err
     if how == "add" then
-      n, step_err = albums_repo.add_assets(album.id, checked, now_iso)
+      n, step_err = albums_repo.add_assets(album.id, user.id, checked, now_iso)
     else
       n, step_err = albums_repo.remove_assets(album.id, checked)
     end

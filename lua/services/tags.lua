@@ -84,7 +84,7 @@ function M.change(user, how, raw_names, asset_ids)
       if tag_id then
         local n
         if how == "attach" then
-          n, step_err = tags_repo.attach(tag_id, checked)
+          n, step_err = tags_repo.attach(tag_id, user.id, checked)
         else
           n, step_err = tags_repo.detach(tag_id, checked)
         end
