@@ -269,7 +269,7 @@ describe("shares on " .. backend .. " storage #storage", function()
       end)
       local bad = { "nope", live.token:sub(1, -2), live.token .. "A", swapped, revoked.token,
         expired.token, deleted_album.token, string.rep("A", 43), "%27%20OR%201%3D1--",
-        string.rep("x", 900) }
+        string.rep("x", 3000), "%FF%FE", "%E2%80%AE" }
       local reference = visit("GET", "/api/v1/shares/" .. bad[1])
       assert.equal(404, reference.status)
       for _, token in ipairs(bad) do

@@ -8,7 +8,6 @@ local s = require("api.schema")
 local share_tokens = require("infra.share_tokens")
 local shares = require("services.shares")
 
-local token = { token = s.string({ max = 1000 }) }
 local LOCKED = { ["WWW-Authenticate"] = 'ShareSession realm="share"' }
 
 local function share_answer(status, share, err)
@@ -74,7 +73,6 @@ return {
   {
     method = "PATCH",
     path = "/api/v1/shares/{token}",
-    params = token,
     auth = "user",
     tag = "shares",
     summary = "Change expiry (null: none), password (null: none; a change ends unlocked"
@@ -101,7 +99,6 @@ return {
   {
     method = "POST",
     path = "/api/v1/shares/{token}/revoke",
-    params = token,
     auth = "user",
     tag = "shares",
     summary = "Revoke a share, by token or id: it ends with the very next request",
@@ -113,7 +110,6 @@ return {
   {
     method = "GET",
     path = "/api/v1/shares/{token}",
-    params = token,
     auth = "share",
     tag = "shares",
     summary = "What a share covers: one asset, or a page of an album's assets (no account;"
@@ -135,7 +131,6 @@ return {
   {
     method = "GET",
     path = "/api/v1/shares/{token}/download-url",
-    params = token,
     auth = "share",
     tag = "shares",
     summary = "A short-lived URL for an asset the share covers (originals only with downloads allowed)",
@@ -156,7 +151,6 @@ return {
   {
     method = "POST",
     path = "/api/v1/shares/{token}/unlock",
-    params = token,
     auth = "none",
     tag = "shares",
     summary = "Unlock a share with its password (in the body only): a session for"
