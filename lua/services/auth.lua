@@ -23,9 +23,6 @@ local REUSE_GRACE_SECONDS = 10
 
 local INVALID_CREDENTIALS = "email or password is incorrect"
 
--- Retry-After when attempts cannot be counted (the throttle's store is down)
-local THROTTLE_RETRY_SECONDS = 5
-
 --- The public view of a user row (never the hash).
 function M.present_user(user)
   return { id = user.id, email = user.email, created_at = user.created_at }
@@ -71,12 +68,6 @@ end
 
 -- Sign-in stops when its attempts cannot be counted (fail closed): 503 with a
 -- Retry-After, never an unthrottled password check.
-local function throttle_failure(what, err)
-  log.error(what, { mod = "services.auth", err = err })
-  return nil, errors.new("unavailable", "sign-in is paused because attempts cannot be counted"
-    .. " right now, try again shortly", { retry_after = THROTTLE_RETRY_SECONDS })
-end
-
 local function throttle_keys(email, ip)
   return {
     ip = "ip:" .. ip,
@@ -128,7 +119,7 @@ function M.login(input, meta)
   local keys = throttle_keys(email, meta.ip)
   local wait, err = throttle.wait(keys, policy.login_throttle(), now)
   if not wait then
-    return throttle_failure("throttle lookup failed", err)
+    return throttle.unavailable("sign-in", "throttle lookup failed", err)
   end
   if wait > 0 then
     return nil, errors.rate_limited(wait)
@@ -146,7 +137,7 @@ function M.login(input, meta)
   if not verified or not user or user.is_active ~= 1 then
     local ok, record_err = throttle.record_failure(keys, policy.login_throttle(), now)
     if not ok then
-      return throttle_failure("throttle update failed", record_err)
+      return throttle.unavailable("sign-in", "throttle update failed", record_err)
     end
     return nil, errors.unauthorized(INVALID_CREDENTIALS, "invalid_credentials")
   end
@@ -311,10 +302,7 @@ end
 -- longer than any throttling window.
 -- @return { sessions = n, throttle = n }
 function M.prune(now)
-  local longest = 0
-  for _, rule in pairs(policy.login_throttle()) do
-    longest = math.max(longest, rule.window_seconds)
-  end
+  local longest = policy.longest_throttle_window()
   local sessions, err = sessions_repo.delete_expired(clock.iso(now))
   if not sessions then
     log.error("session prune failed", { mod = "services.auth", err = err })

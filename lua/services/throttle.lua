@@ -3,6 +3,8 @@
 -- (shared by every process, expiring by themselves) and in the database otherwise.
 -- When the store cannot be read or written, callers get an error and must refuse the
 -- attempt: a limit is never skipped because its counters are out of reach.
+local log = require("core.log")
+local errors = require("domain.errors")
 local redis = require("infra.redis")
 local redis_counters = require("infra.throttle_counters")
 local repositories = require("repositories")
@@ -10,6 +12,9 @@ local throttle = require("domain.throttle")
 local throttle_repo = require("repositories.throttle")
 
 local M = {}
+
+-- How long a client is told to wait while the counters are out of reach.
+local UNAVAILABLE_RETRY_SECONDS = 5
 
 -- Where counters are read and cleared: both stores answer find(key) and clear(key).
 local function store()
@@ -68,6 +73,17 @@ function M.clear(keys)
   return each_counter(keys, function(_, key)
     return store().clear(key)
   end)
+end
+
+--- The error for an attempt refused because its counters cannot be read or written
+-- (fail closed: 503 with Retry-After, nothing the client did caused it); logs `err`.
+-- @param action what is paused, for the message ("sign-in")
+-- @param what what failed, for the log
+-- @return nil, error
+function M.unavailable(action, what, err)
+  log.error(what, { mod = "services.throttle", err = err })
+  return nil, errors.new("unavailable", action .. " is paused because attempts cannot be counted"
+    .. " right now, try again shortly", { retry_after = UNAVAILABLE_RETRY_SECONDS })
 end
 
 return M

@@ -98,6 +98,10 @@ describe("services.housekeeping", function()
           calls[#calls + 1] = { "sweep_due", now }
           return 1
         end,
+        prune_changes = function(now)
+          calls[#calls + 1] = { "prune_changes", now }
+          return 6
+        end,
       },
       ["services.auth"] = { prune = function(now)
         calls[#calls + 1] = { "prune", now }
@@ -109,10 +113,11 @@ describe("services.housekeeping", function()
       end },
     })
     assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1, expired_sessions = 4,
-      finished_jobs = 5 }, wired.run())
+      finished_jobs = 5, old_changes = 6 }, wired.run())
     assert.same({ { "clean_stale", 1700000000 }, { "purge_expired_trash", 1700000000 },
       { "sweep_due", 1700000000 }, { "prune", 1700000000 },
-      { "delete_done_before", "2023-11-07T22:13:20.000Z" } }, calls)
+      { "delete_done_before", "2023-11-07T22:13:20.000Z" }, { "prune_changes", 1700000000 } },
+      calls)
   end)
 
   it("logs a round that removed something, and stays quiet otherwise", function()
@@ -124,6 +129,7 @@ describe("services.housekeeping", function()
         ["services.assets"] = {
           purge_expired_trash = function() return expired end,
           sweep_due = function() return 0 end,
+          prune_changes = function() return 0 end,
         },
         ["services.auth"] = { prune = function() return { sessions = 0, throttle = 0 } end },
         ["repositories.jobs"] = { delete_done_before = function() return 0 end },
@@ -135,9 +141,9 @@ describe("services.housekeeping", function()
     wired(0, 4).run()
     assert.same({
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 1, expired_trash = 0,
-        swept_objects = 0, expired_sessions = 0, finished_jobs = 0 } },
+        swept_objects = 0, expired_sessions = 0, finished_jobs = 0, old_changes = 0 } },
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 0, expired_trash = 4,
-        swept_objects = 0, expired_sessions = 0, finished_jobs = 0 } },
+        swept_objects = 0, expired_sessions = 0, finished_jobs = 0, old_changes = 0 } },
     }, logged)
   end)
 end)
