@@ -278,7 +278,7 @@ end
 --- The number of stored originals (ready assets, trashed ones included).
 -- @return count | nil, err
 function M.count_originals()
-  local row, err = first(db.query("SELECT count(*) AS count FROM assets WHERE status = 'ready'"))
+  local row, err = repositories.first(db.query("SELECT count(*) AS count FROM assets WHERE status = 'ready'"))
   if not row then
     return nil, err
   end
@@ -297,7 +297,7 @@ end
 -- "mismatch" | "missing"; nil keeps the last finding while the read is under way).
 -- @return rows changed | nil, err
 function M.set_integrity(id, owner_id, status, now_iso)
-  return changed(db.exec("UPDATE assets SET integrity_status = coalesce(?, integrity_status),"
+  return repositories.count(db.exec("UPDATE assets SET integrity_status = coalesce(?, integrity_status),"
     .. " integrity_checked_at = ? WHERE id = ? AND owner_id = ?", status, now_iso, id, owner_id))
 end
 

@@ -78,7 +78,9 @@ end
 -- same local store); env adds or overrides environment variables.
 -- @return worker { pid, log(), stop() }
 function M.start_worker(server, env)
-  local merged = { APP_ENV = "test", DATA_DIR = server.data_dir, LOG_LEVEL = "info" }
+  -- like a spec server's, the scrub stays off unless the spec turns it on
+  local merged = { APP_ENV = "test", DATA_DIR = server.data_dir, LOG_LEVEL = "info",
+    SCRUB_PERCENT = 0, SCRUB_MIN_ORIGINALS = 0 }
   for key, value in pairs(env or {}) do
     merged[key] = value
   end
