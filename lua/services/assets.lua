@@ -376,8 +376,9 @@ function M.signed_url(user, asset_id, kind, disposition)
   return { url = url, expires_in = ttl }
 end
 
---- Bytes and counts used, and the quota (nil when unlimited).
--- @return { used_bytes, quota_bytes, photos, videos, trashed } | nil, err
+--- Bytes and counts used, the quota (nil when unlimited),
+-- and how many days the trash keeps things (the app shows the days left).
+-- @return { used_bytes, quota_bytes, photos, videos, trashed, trash_retention_days } | nil, err
 function M.usage(user)
   local row, err = assets_repo.usage(user.id)
   if not row then
@@ -389,6 +390,7 @@ function M.usage(user)
     photos = row.photos,
     videos = row.videos,
     trashed = row.trashed,
+    trash_retention_days = policy.trash_retention_days(),
   }
 end
 
