@@ -432,7 +432,10 @@ static enum MHD_Result dispatch_to_lua(struct MHD_Connection *c, request_state *
 
 /* --- the access handler --------------------------------------------------------------- */
 
+/* /api/docs is a page of the web app (Swagger UI), not an API call. */
 static bool is_lua_path(const char *url) {
+    if (!strcmp(url, "/api/docs") || !strncmp(url, "/api/docs/", 10))
+        return false;
     return !strncmp(url, "/api/", 5) || !strcmp(url, "/api") || !strcmp(url, "/readyz");
 }
 
