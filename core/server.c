@@ -59,9 +59,12 @@ static pthread_mutex_t tracked_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stopping;
 static atomic_int requests_in_flight;   /* drained before stopping */
 
+/* 'wasm-unsafe-eval' lets the web app compile its SHA-256 WebAssembly (upload hashing);
+ * it allows no string-to-code evaluation. */
 static const char SECURITY_CSP[] =
     "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: "
-    "http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; script-src 'self' "
+    "'wasm-unsafe-eval'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 static long long monotonic_ms(void) {

@@ -18,17 +18,23 @@ const GAP = 4;
 const MONTH_HEIGHT = 56;
 const DAY_HEIGHT = 40;
 
-function useWidth(ref) {
-  const [width, setWidth] = useState(0);
+/** [callback ref, { width, top }]: the element's width and page offset, followed as
+ * they change (ResizeObserver reports once at the start too). */
+function useBox() {
+  const [node, setNode] = useState(null);
+  const [box, setBox] = useState({ width: 0, top: 0 });
   useEffect(() => {
-    const node = ref.current;
     if (!node) return undefined;
-    const observer = new ResizeObserver((entries) => setWidth(entries[0].contentRect.width));
+    const observer = new ResizeObserver((entries) =>
+      setBox({
+        width: entries[0].contentRect.width,
+        top: node.getBoundingClientRect().top + window.scrollY,
+      }),
+    );
     observer.observe(node);
-    setWidth(node.getBoundingClientRect().width);
     return () => observer.disconnect();
-  }, [ref]);
-  return width;
+  }, [node]);
+  return [setNode, box];
 }
 
 /** Columns for a width: tiles of about 180 px, at least 3 (phones). */
@@ -45,20 +51,13 @@ export default function AssetGrid({
   emptyText,
 }) {
   const { t, i18n } = useTranslation();
-  const container = useRef(null);
-  const width = useWidth(container);
+  const [containerRef, { width, top: offset }] = useBox();
   const columns = columnsFor(width || 1024);
   const tile = Math.floor((Math.max(width, 300) - GAP * (columns - 1)) / columns);
   const { items, hasNextPage, isFetchingNextPage, fetchNextPage, isLoading } = list;
   const { rows, years } = useMemo(() => buildRows(items, columns), [items, columns]);
   const order = useMemo(() => items.map((a) => a.id), [items]);
   const anchor = useRef(null);
-  const [offset, setOffset] = useState(0);
-
-  useEffect(() => {
-    if (container.current)
-      setOffset(container.current.getBoundingClientRect().top + window.scrollY);
-  }, [width]);
 
   const virtualizer = useWindowVirtualizer({
     count: rows.length,
@@ -106,7 +105,7 @@ export default function AssetGrid({
 
   return (
     <Box sx={{ display: "flex" }}>
-      <Box ref={container} sx={{ flex: 1, minWidth: 0 }} data-testid="asset-grid">
+      <Box ref={containerRef} sx={{ flex: 1, minWidth: 0 }} data-testid="asset-grid">
         <Box sx={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualRows.map((v) => {
             const row = rows[v.index];

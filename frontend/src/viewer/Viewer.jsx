@@ -7,7 +7,6 @@ import {
   Box,
   Dialog,
   Divider,
-  Drawer,
   IconButton,
   List,
   ListItem,
@@ -163,14 +162,20 @@ export default function Viewer({
               </IconButton>
             )}
           </Box>
-          <Drawer
-            anchor="right"
-            variant="persistent"
-            open={info}
-            sx={{ "& .MuiDrawer-paper": { position: "relative", width: 300 } }}
-          >
-            {info && <InfoPanel asset={asset} />}
-          </Drawer>
+          {info && (
+            <Box
+              sx={{
+                width: { xs: "100%", sm: 300 },
+                position: { xs: "absolute", sm: "static" },
+                inset: 0,
+                overflow: "auto",
+                bgcolor: "background.paper",
+                color: "text.primary",
+              }}
+            >
+              <InfoPanel asset={asset} />
+            </Box>
+          )}
         </Box>
       </Box>
     </Dialog>
