@@ -259,8 +259,11 @@ async function main() {
     });
 
     await step("open the viewer and step through with the keyboard", async () => {
-      // the two videos are the newest: the third tile is a photo
-      await page.getByTestId("tile").nth(2).click();
+      await page.getByRole("button", { name: "Photos" }).click();
+      await page.waitForFunction(
+        () => !document.querySelector('[data-testid="tile"][data-type="video"]'),
+      );
+      await page.getByTestId("tile").nth(1).click();
       const viewer = page.getByTestId("viewer");
       await viewer.waitFor(WAIT);
       await page.waitForFunction(

@@ -168,6 +168,7 @@ export default function AssetGrid({
                       aria-pressed={selecting ? !!isSelected : undefined}
                       data-testid="tile"
                       data-asset-id={asset.id}
+                      data-type={asset.type}
                       onClick={(e) => clickTile(e, asset, index)}
                       onKeyDown={(e) => {
                         if (e.key === "Enter" || e.key === " ") {
