@@ -5,7 +5,7 @@
 -- Settings left out keep their defaults (shown commented). Functions named
 -- check_registration(email) -> boolean, check_password(password, email) ->
 -- nil | "reason" and check_upload(user, upload) -> nil | "reason" may refine the
--- rules further.
+-- rules further; the share settings below may each be a function of the user.
 return {
   -- Who may create an account: "open" or "closed".
   registration = "open",
@@ -33,5 +33,22 @@ return {
   --   ip = { free_failures = 20, window_seconds = 900, max_delay_seconds = 60 },
   --   account_ip = { free_failures = 5, window_seconds = 900, max_delay_seconds = 60 },
   --   account = { free_failures = 50, window_seconds = 3600, max_delay_seconds = 30 },
+  -- },
+
+  -- Share links. Each setting is a value or a function(user) -> value (an answer of
+  -- the wrong type counts as the strict one).
+  -- Whether people may make public links at all.
+  shares_allowed = true,
+  -- The longest a link may last, in days (false: links may never expire). With a
+  -- limit, a link made without an expiry gets the longest.
+  share_max_expiry_days = false,
+  -- Whether every link needs a password.
+  share_password_required = false,
+  -- Whether owners may let visitors download originals.
+  share_downloads_allowed = true,
+  -- Share-password throttling, per share and per IP, as for logins.
+  -- share_throttle = {
+  --   share = { free_failures = 10, window_seconds = 900, max_delay_seconds = 60 },
+  --   ip = { free_failures = 5, window_seconds = 900, max_delay_seconds = 60 },
   -- },
 }

@@ -15,7 +15,7 @@ local jobs = require("services.jobs")
 local M = {}
 
 local ROUTE_MODULES = { "api.health", "api.v1.auth", "api.v1.uploads", "api.v1.assets",
-  "api.v1.jobs" }
+  "api.v1.albums", "api.v1.tags", "api.v1.shares", "api.v1.jobs" }
 
 local routes = {}
 for _, name in ipairs(ROUTE_MODULES) do
@@ -45,7 +45,8 @@ local function preflight(req)
     return respond.error(errors.forbidden("origin_not_allowed", "origin not allowed"))
   end
   cors["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
-  cors["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Requested-With"
+  cors["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Requested-With,"
+    .. " X-Share-Session"
   cors["Access-Control-Max-Age"] = "600"
   return respond.empty(204, cors)
 end
@@ -69,7 +70,8 @@ local function authenticate(route, req)
   return nil
 end
 
--- Decodes and validates the body and query; fills req.input and req.args.
+-- Decodes and validates the body and query; fills req.input, req.args and req.cleared
+-- (the body's fields sent as null: a nullable field cleans to nil either way).
 local function validate_input(route, req)
   if route.body then
     local media_type = (req.headers["content-type"] or ""):lower():match("^([^;]*)")
@@ -86,6 +88,14 @@ local function validate_input(route, req)
       return respond.error(errors.validation(verr.field, verr.message))
     end
     req.input = input
+    req.cleared = {}
+    if type(decoded) == "table" then
+      for name, value in pairs(decoded) do
+        if rawequal(value, json.null) then
+          req.cleared[name] = true
+        end
+      end
+    end
   elseif req.body and #req.body > 0 then
     return respond.error(errors.new("bad_request", "this call takes no body"))
   end

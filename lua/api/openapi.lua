@@ -52,6 +52,8 @@ local function security_schemes()
   return {
     bearer = { type = "http", scheme = "bearer", bearerFormat = "JWT" },
     refreshCookie = { type = "apiKey", ["in"] = "cookie", name = http.REFRESH_COOKIE },
+    shareSession = { type = "apiKey", ["in"] = "header", name = "X-Share-Session",
+      description = "From POST /api/v1/shares/{token}/unlock; only shares with a password" },
   }
 end
 
@@ -65,6 +67,10 @@ local SECURITY = {
   end,
   refresh_cookie = function()
     return { { refreshCookie = { "refresh" } } }
+  end,
+  -- the share token in the path; a share with a password also needs its session
+  share = function()
+    return { { shareSession = { "share" } }, {} }
   end,
 }
 
@@ -213,7 +219,7 @@ end
 
 --- Build the OpenAPI 3.1.0 document for `routes`.
 -- @param routes list of { method = "POST", path = "/api/v1/assets/{asset_id}",
---   auth = "none" | "user" | "refresh_cookie", summary = string|nil,
+--   auth = "none" | "user" | "refresh_cookie" | "share", summary = string|nil,
 --   tag = string|nil, body = schema|nil, query = schema.object|nil,
 --   responses = { [200] = { description = string, schema = schema|nil } } };
 --   other keys (handlers) are ignored

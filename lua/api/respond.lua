@@ -12,18 +12,27 @@ local STATUS_BY_CODE = {
   invalid_token = 401,
   invalid_credentials = 401,
   invalid_session = 401,
+  share_locked = 401,
+  invalid_share_password = 401,
   forbidden = 403,
   csrf_failed = 403,
   origin_not_allowed = 403,
   registration_closed = 403,
+  shares_disabled = 403,
+  download_not_allowed = 403,
+  location_withheld = 403,
   not_found = 404,
   method_not_allowed = 405,
   invalid_cursor = 400,
+  cursor_expired = 410,
   email_taken = 409,
   conflict = 409,
   not_uploading = 409,
   not_in_trash = 409,
   not_ready = 409,
+  tag_exists = 409,
+  share_revoked = 409,
+  no_password = 409,
   upload_incomplete = 409,
   payload_too_large = 413,
   file_too_large = 413,
@@ -68,6 +77,31 @@ end
 --- The HTTP status for a domain error code (500 for codes nobody mapped).
 function M.status_for(code)
   return STATUS_BY_CODE[code] or 500
+end
+
+--- A service's answer as a response: its error, 204 (or `status`) for a bare true,
+-- else the result as JSON with `status` (200 by default).
+-- @param result table | true | nil
+function M.outcome(result, err, status)
+  if not result then
+    return M.error(err)
+  end
+  if result == true then
+    return M.empty(status or 204)
+  end
+  return M.json(status or 200, result)
+end
+
+--- A service's rows as { items = [present(row), ...] }, or its error.
+function M.items(rows, err, present)
+  if not rows then
+    return M.error(err)
+  end
+  local items = {}
+  for i, row in ipairs(rows) do
+    items[i] = present(row)
+  end
+  return M.json(200, { items = M.array(items) })
 end
 
 --- An error response {"error": {"code", "message", "field"?}} with the mapped status.

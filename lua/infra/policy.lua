@@ -14,6 +14,15 @@ local DEFAULTS = {
     account_ip = { free_failures = 5, window_seconds = 900, max_delay_seconds = 60 },
     account = { free_failures = 50, window_seconds = 3600, max_delay_seconds = 30 },
   },
+  -- each a value, or a function(user) -> value
+  shares_allowed = true,
+  share_max_expiry_days = false,
+  share_password_required = false,
+  share_downloads_allowed = true,
+  share_throttle = {
+    share = { free_failures = 10, window_seconds = 900, max_delay_seconds = 60 },
+    ip = { free_failures = 5, window_seconds = 900, max_delay_seconds = 60 },
+  },
 }
 
 local COMMON_PASSWORDS = {
@@ -27,15 +36,51 @@ local COMMON_PASSWORDS = {
 -- crypto.hash_password refuses longer passwords.
 local MAX_PASSWORD_BYTES = 4096
 
-local function check_rule(name, rule)
+local function check_rule(setting, name, rule)
   if type(rule) ~= "table" then
-    error("policy.login_throttle." .. name .. " must be a table", 0)
+    error("policy." .. setting .. "." .. name .. " must be a table", 0)
   end
   for _, field in ipairs({ "free_failures", "window_seconds", "max_delay_seconds" }) do
     if math.type(rule[field]) ~= "integer" or rule[field] < 0 then
-      error("policy.login_throttle." .. name .. "." .. field .. " must be a non-negative integer", 0)
+      error("policy." .. setting .. "." .. name .. "." .. field
+        .. " must be a non-negative integer", 0)
     end
   end
+end
+
+-- The throttling rules of `setting` over their defaults: counters left out keep
+-- theirs, since the services need every one.
+local function throttle_rules(policy, setting)
+  if type(policy[setting]) ~= "table" then
+    error("policy." .. setting .. " must be a table", 0)
+  end
+  local rules = {}
+  for name, rule in pairs(DEFAULTS[setting]) do
+    rules[name] = rule
+  end
+  for name, rule in pairs(policy[setting]) do
+    if DEFAULTS[setting][name] == nil then
+      error("policy." .. setting .. ": unknown counter '" .. tostring(name) .. "'", 0)
+    end
+    check_rule(setting, name, rule)
+    rules[name] = rule
+  end
+  return rules
+end
+
+-- Share settings are a value of `kind` or a function of the user giving one.
+local SHARE_SETTINGS = {
+  shares_allowed = "boolean",
+  share_max_expiry_days = "days",
+  share_password_required = "boolean",
+  share_downloads_allowed = "boolean",
+}
+
+local function valid_share_value(kind, value)
+  if kind == "boolean" then
+    return type(value) == "boolean"
+  end
+  return value == false or (math.type(value) == "integer" and value >= 1)
 end
 
 --- Load and validate the policy (raises with a clear message when it is wrong).
@@ -82,22 +127,15 @@ local function load()
   if math.type(min) ~= "integer" or min < 1 or min > max then
     error("policy.password_min_length must be an integer from 1 to password_max_length", 0)
   end
-  -- Counters left out keep their defaults: the login service needs all three.
-  if type(policy.login_throttle) ~= "table" then
-    error("policy.login_throttle must be a table", 0)
-  end
-  local throttle = {}
-  for name, rule in pairs(DEFAULTS.login_throttle) do
-    throttle[name] = rule
-  end
-  for name, rule in pairs(policy.login_throttle) do
-    if DEFAULTS.login_throttle[name] == nil then
-      error("policy.login_throttle: unknown counter '" .. tostring(name) .. "'", 0)
+  policy.login_throttle = throttle_rules(policy, "login_throttle")
+  policy.share_throttle = throttle_rules(policy, "share_throttle")
+  for name, kind in pairs(SHARE_SETTINGS) do
+    local value = policy[name]
+    if type(value) ~= "function" and not valid_share_value(kind, value) then
+      error("policy." .. name .. " must be " .. (kind == "boolean" and "true or false"
+        or "false or a number of days") .. ", or a function of the user", 0)
     end
-    check_rule(name, rule)
-    throttle[name] = rule
   end
-  policy.login_throttle = throttle
   return policy
 end
 
@@ -134,6 +172,56 @@ end
 --- The login throttling rules by counter kind (ip, account_ip, account).
 function M.login_throttle()
   return policy.login_throttle
+end
+
+--- The share-password throttling rules by counter kind (share, ip).
+function M.share_throttle()
+  return policy.share_throttle
+end
+
+--- The longest throttling window of any counter, in seconds (idle counters older than
+-- this are forgotten).
+function M.longest_throttle_window()
+  local longest = 0
+  for _, rules in ipairs({ policy.login_throttle, policy.share_throttle }) do
+    for _, rule in pairs(rules) do
+      longest = math.max(longest, rule.window_seconds)
+    end
+  end
+  return longest
+end
+
+-- A share setting for `user`: the value, or what its function answers (checked, so a
+-- broken function cannot loosen the rule: a wrong answer counts as the strict one).
+local function share_setting(name, user, strict)
+  local value = policy[name]
+  if type(value) == "function" then
+    value = value(user)
+    if not valid_share_value(SHARE_SETTINGS[name], value) then
+      return strict
+    end
+  end
+  return value
+end
+
+--- Whether `user` may make public share links.
+function M.shares_allowed(user)
+  return share_setting("shares_allowed", user, false)
+end
+
+--- The longest a share of `user` may last, in days, or nil when links may never expire.
+function M.share_max_expiry_days(user)
+  return share_setting("share_max_expiry_days", user, 1) or nil
+end
+
+--- Whether every share of `user` needs a password.
+function M.share_password_required(user)
+  return share_setting("share_password_required", user, true)
+end
+
+--- Whether `user` may let a share's visitors download originals.
+function M.share_downloads_allowed(user)
+  return share_setting("share_downloads_allowed", user, false)
 end
 
 --- Why an upload is refused, or nil when it may go ahead. Operators refine this

@@ -1,6 +1,7 @@
 --- SQL for the assets table. Every query that reads or changes a user's asset has the
 -- owner in its WHERE clause.
 local db = require("core.db")
+local repositories = require("repositories")
 
 local M = {}
 
@@ -9,21 +10,7 @@ local COLUMNS = "id, owner_id, type, status, original_filename, content_type, si
   .. " deleted_at, storage_key_original, storage_key_thumb, storage_key_preview,"
   .. " storage_key_poster, placeholder, staging_key, multipart_upload_id, upload_expires_at,"
   .. " failure_reason, media_status, media_error, camera_make, camera_model, lens_model,"
-  .. " exposure_time, f_number, iso, focal_length, gps_latitude, gps_longitude"
-
-local function first(rows, err)
-  if not rows then
-    return nil, err
-  end
-  return rows[1]
-end
-
-local function changed(count, err, code)
-  if not count then
-    return nil, err, code
-  end
-  return count
-end
+  .. " exposure_time, f_number, iso, focal_length, gps_latitude, gps_longitude, favorite"
 
 --- Insert an asset row.
 -- @return true | nil, err, code
@@ -44,21 +31,21 @@ end
 --- An asset of `owner_id` in any state.
 -- @return row | nil when absent | nil, err
 function M.find_owned(id, owner_id)
-  return first(db.query("SELECT " .. COLUMNS .. " FROM assets WHERE id = ? AND owner_id = ?",
+  return repositories.first(db.query("SELECT " .. COLUMNS .. " FROM assets WHERE id = ? AND owner_id = ?",
     id, owner_id))
 end
 
 --- The ready asset of `owner_id` with this content hash.
 -- @return row | nil | nil, err
 function M.find_ready_by_sha256(owner_id, sha256)
-  return first(db.query("SELECT " .. COLUMNS .. " FROM assets WHERE owner_id = ? AND sha256 = ?"
+  return repositories.first(db.query("SELECT " .. COLUMNS .. " FROM assets WHERE owner_id = ? AND sha256 = ?"
     .. " AND status = 'ready'", owner_id, sha256))
 end
 
 --- Mark an uploading asset ready (only from 'uploading').
 -- @return rows changed (0 or 1) | nil, err, code ("unique": a ready copy exists)
 function M.mark_ready(id, owner_id, now_iso)
-  return changed(db.exec("UPDATE assets SET status = 'ready', staging_key = NULL,"
+  return repositories.count(db.exec("UPDATE assets SET status = 'ready', staging_key = NULL,"
     .. " multipart_upload_id = NULL, upload_expires_at = NULL, updated_at = ?"
     .. " WHERE id = ? AND owner_id = ? AND status = 'uploading'", now_iso, id, owner_id))
 end
@@ -66,7 +53,7 @@ end
 --- Mark an uploading asset failed with a reason.
 -- @return rows changed | nil, err
 function M.mark_failed(id, owner_id, reason, now_iso)
-  return changed(db.exec("UPDATE assets SET status = 'failed', failure_reason = ?,"
+  return repositories.count(db.exec("UPDATE assets SET status = 'failed', failure_reason = ?,"
     .. " staging_key = NULL, multipart_upload_id = NULL, upload_expires_at = NULL, updated_at = ?"
     .. " WHERE id = ? AND owner_id = ? AND status = 'uploading'", reason, now_iso, id, owner_id))
 end
@@ -86,7 +73,7 @@ local STATE_CONDITIONS = {
 --   focal_length?, gps_latitude?, gps_longitude? }
 -- @return rows changed | nil, err
 function M.set_media(id, owner_id, m, now_iso)
-  return changed(db.exec("UPDATE assets SET width = ?, height = ?, storage_key_thumb = ?,"
+  return repositories.count(db.exec("UPDATE assets SET width = ?, height = ?, storage_key_thumb = ?,"
     .. " storage_key_preview = ?, storage_key_poster = ?, duration_ms = ?, placeholder = ?,"
     .. " media_status = 'ready', media_error = NULL,"
     .. " camera_make = ?, camera_model = ?, lens_model = ?, exposure_time = ?, f_number = ?,"
@@ -103,7 +90,7 @@ end
 --- Record that media processing failed for good.
 -- @return rows changed | nil, err
 function M.set_media_failed(id, owner_id, reason, now_iso)
-  return changed(db.exec("UPDATE assets SET media_status = 'failed', media_error = ?,"
+  return repositories.count(db.exec("UPDATE assets SET media_status = 'failed', media_error = ?,"
     .. " updated_at = ? WHERE id = ? AND owner_id = ?", reason, now_iso, id, owner_id))
 end
 
@@ -115,7 +102,7 @@ function M.delete_in_state(id, owner_id, state)
   if not condition then
     error("assets.delete_in_state: unknown state " .. tostring(state), 2)
   end
-  return changed(db.exec("DELETE FROM assets WHERE id = ? AND owner_id = ?" .. condition,
+  return repositories.count(db.exec("DELETE FROM assets WHERE id = ? AND owner_id = ?" .. condition,
     id, owner_id))
 end
 
@@ -125,11 +112,11 @@ end
 function M.set_trashed(ids, owner_id, trashed, now_iso)
   local placeholders = string.rep("?", #ids, ", ")
   if trashed then
-    return changed(db.exec("UPDATE assets SET deleted_at = ?, updated_at = ? WHERE owner_id = ?"
+    return repositories.count(db.exec("UPDATE assets SET deleted_at = ?, updated_at = ? WHERE owner_id = ?"
       .. " AND status = 'ready' AND deleted_at IS NULL AND id IN (" .. placeholders .. ")",
       now_iso, now_iso, owner_id, table.unpack(ids)))
   end
-  return changed(db.exec("UPDATE assets SET deleted_at = NULL, updated_at = ? WHERE owner_id = ?"
+  return repositories.count(db.exec("UPDATE assets SET deleted_at = NULL, updated_at = ? WHERE owner_id = ?"
     .. " AND deleted_at IS NOT NULL AND id IN (" .. placeholders .. ")",
     now_iso, owner_id, table.unpack(ids)))
 end
@@ -141,55 +128,116 @@ function M.find_many_owned(ids, owner_id)
     .. string.rep("?", #ids, ", ") .. ")", owner_id, table.unpack(ids))
 end
 
--- The public JSON of a row, rendered by the database (json_patch onto {} drops the
--- nulls, as a Lua table would): listing pages skip building Lua tables and encoding.
-local ROW_JSON = "json_patch('{}', json_object('id', id, 'type', type, 'status', status,"
-  .. " 'original_filename', original_filename, 'content_type', content_type,"
-  .. " 'size_bytes', size_bytes, 'sha256', sha256, 'width', width, 'height', height,"
-  .. " 'duration_ms', duration_ms, 'captured_at', captured_at, 'created_at', created_at,"
-  .. " 'updated_at', updated_at, 'deleted_at', deleted_at, 'placeholder', placeholder,"
-  .. " 'failure_reason', failure_reason, 'media_error', media_error, 'camera_make', camera_make,"
+-- Fields every JSON view of a row has, rendered by the database.
+local BASE_FIELDS = "'id', id, 'type', type, 'original_filename', original_filename,"
+  .. " 'content_type', content_type, 'size_bytes', size_bytes, 'width', width,"
+  .. " 'height', height, 'duration_ms', duration_ms, 'captured_at', captured_at,"
+  .. " 'created_at', created_at, 'placeholder', placeholder, 'camera_make', camera_make,"
   .. " 'camera_model', camera_model, 'lens_model', lens_model, 'exposure_time', exposure_time,"
-  .. " 'f_number', f_number, 'iso', iso, 'focal_length', focal_length,"
-  .. " 'gps_latitude', gps_latitude, 'gps_longitude', gps_longitude, 'thumb_status',"
-  .. " CASE WHEN status = 'failed' THEN 'failed' ELSE media_status END))"
+  .. " 'f_number', f_number, 'iso', iso, 'focal_length', focal_length"
+local LOCATION_FIELDS = ", 'gps_latitude', gps_latitude, 'gps_longitude', gps_longitude"
+
+-- The JSON views of a row (json_patch onto {} drops the nulls, as a Lua table would):
+-- listing pages skip building Lua tables and encoding. The owner sees everything; a
+-- share's visitor sees no hash, state or bookkeeping, and the location only when the
+-- owner chose to include it.
+local VIEWS = {
+  owner = "json_patch('{}', json_object(" .. BASE_FIELDS .. LOCATION_FIELDS
+    .. ", 'status', status, 'sha256', sha256, 'updated_at', updated_at,"
+    .. " 'deleted_at', deleted_at, 'failure_reason', failure_reason, 'media_error', media_error,"
+    .. " 'favorite', json(CASE WHEN favorite = 1 THEN 'true' ELSE 'false' END),"
+    .. " 'thumb_status', CASE WHEN status = 'failed' THEN 'failed' ELSE media_status END))",
+  shared = "json_patch('{}', json_object(" .. BASE_FIELDS .. "))",
+  shared_with_location = "json_patch('{}', json_object(" .. BASE_FIELDS .. LOCATION_FIELDS .. "))",
+}
+
+--- The SQL expression rendering a row as the JSON of a view.
+-- @param view "owner" | "shared" | "shared_with_location"
+function M.view_sql(view)
+  return VIEWS[view] or error("assets.view_sql: unknown view " .. tostring(view), 2)
+end
+
+-- The tag with a name key of an owner, for listings (two arguments: owner, key).
+local TAG_ID = "(SELECT id FROM tags WHERE owner_id = ? AND name_key = ?)"
 
 --- A page of the library or the trash, newest first (keyset pagination), each row as
--- its public JSON text plus its position.
--- @param q { owner_id, trashed, type?, from?, to?, after = { sort_at, id }?, limit }
+-- its JSON text plus its position. An album's or a tag's page is read from its
+-- membership table's (sort_at, asset_id) index, so it costs the same in any library.
+-- @param q { owner_id, trashed, type?, from?, to?, album_id?, tag_key?, favorite?,
+--   after = { sort_at, id }?, limit, view = "owner" | "shared" | "shared_with_location" }
 -- @return rows { json, sort_at, id } | nil, err
 function M.list_json(q)
-  local where = { "owner_id = ?", "status = 'ready'" }
-  local args = { q.owner_id }
-  where[#where + 1] = q.trashed and "deleted_at IS NOT NULL" or "deleted_at IS NULL"
+  local view = M.view_sql(q.view or "owner")
+  local from, sort_at, id = "assets a", "a.sort_at", "a.id"
+  local where, args = {}, {}
+  if q.album_id or q.tag_key then
+    -- CROSS JOIN keeps the membership table outside: its index gives the order
+    if q.album_id then
+      from = "album_assets m CROSS JOIN assets a ON a.id = m.asset_id"
+      where[1] = "m.album_id = ?"
+      args[1] = q.album_id
+    else
+      from = "asset_tags m CROSS JOIN assets a ON a.id = m.asset_id"
+      where[1] = "m.tag_id = " .. TAG_ID
+      args[1], args[2] = q.owner_id, q.tag_key
+    end
+    sort_at, id = "m.sort_at", "m.asset_id"
+  end
+  where[#where + 1] = "a.owner_id = ?"
+  args[#args + 1] = q.owner_id
+  where[#where + 1] = "a.status = 'ready'"
+  where[#where + 1] = q.trashed and "a.deleted_at IS NOT NULL" or "a.deleted_at IS NULL"
   if q.type then
-    where[#where + 1] = "type = ?"
+    where[#where + 1] = "a.type = ?"
     args[#args + 1] = q.type
   end
   if q.from then
-    where[#where + 1] = "sort_at >= ?"
+    where[#where + 1] = sort_at .. " >= ?"
     args[#args + 1] = q.from
   end
   if q.to then
-    where[#where + 1] = "sort_at < ?"
+    where[#where + 1] = sort_at .. " < ?"
     args[#args + 1] = q.to
+  end
+  if q.favorite then
+    where[#where + 1] = "a.favorite = 1"
+  end
+  if q.album_id and q.tag_key then
+    where[#where + 1] = "a.id IN (SELECT asset_id FROM asset_tags WHERE tag_id = " .. TAG_ID .. ")"
+    args[#args + 1] = q.owner_id
+    args[#args + 1] = q.tag_key
   end
   if q.after then
     -- a row value, so the index seeks straight to the position (an OR would scan)
-    where[#where + 1] = "(sort_at, id) < (?, ?)"
+    where[#where + 1] = "(" .. sort_at .. ", " .. id .. ") < (?, ?)"
     args[#args + 1] = q.after.sort_at
     args[#args + 1] = q.after.id
   end
   args[#args + 1] = q.limit
-  return db.query("SELECT " .. ROW_JSON .. " AS json, sort_at, id FROM assets WHERE "
-    .. table.concat(where, " AND ") .. " ORDER BY sort_at DESC, id DESC LIMIT ?",
-    table.unpack(args))
+  return db.query("SELECT " .. view .. " AS json, a.sort_at, a.id FROM " .. from .. " WHERE "
+    .. table.concat(where, " AND ") .. " ORDER BY " .. sort_at .. " DESC, " .. id
+    .. " DESC LIMIT ?", table.unpack(args))
+end
+
+--- One stored asset outside the trash, as a view's JSON text (for shares).
+-- @return row { json } | nil | nil, err
+function M.find_visible_json(id, owner_id, view)
+  return repositories.first(db.query("SELECT " .. M.view_sql(view) .. " AS json FROM assets WHERE id = ?"
+    .. " AND owner_id = ? AND status = 'ready' AND deleted_at IS NULL", id, owner_id))
+end
+
+--- Mark or unmark assets of `owner_id` as favourites.
+-- @return rows changed | nil, err
+function M.set_favorite(ids, owner_id, favorite, now_iso)
+  return repositories.count(db.exec("UPDATE assets SET favorite = ?, updated_at = ? WHERE owner_id = ?"
+    .. " AND favorite <> ? AND id IN (" .. string.rep("?", #ids, ", ") .. ")",
+    favorite and 1 or 0, now_iso, owner_id, favorite and 1 or 0, table.unpack(ids)))
 end
 
 --- Bytes and counts a user holds (uploads in progress count against the quota).
 -- @return { bytes, photos, videos, trashed } | nil, err
 function M.usage(owner_id)
-  return first(db.query("SELECT coalesce(sum(size_bytes), 0) AS bytes,"
+  return repositories.first(db.query("SELECT coalesce(sum(size_bytes), 0) AS bytes,"
     .. " coalesce(sum(CASE WHEN type = 'photo' AND status = 'ready' AND deleted_at IS NULL"
     .. " THEN 1 ELSE 0 END), 0) AS photos,"
     .. " coalesce(sum(CASE WHEN type = 'video' AND status = 'ready' AND deleted_at IS NULL"

@@ -3,27 +3,28 @@
 local config = require("core.config")
 local json = require("core.json")
 local log = require("core.log")
+local albums_repo = require("repositories.albums")
 local assets_repo = require("repositories.assets")
+local changes_repo = require("repositories.asset_changes")
 local clock = require("infra.clock")
 local repositories = require("repositories")
 local cursor = require("infra.cursor")
 local errors = require("domain.errors")
+local names = require("domain.names")
 local policy = require("infra.policy")
 local storage = require("infra.storage")
 local sweeps_repo = require("repositories.storage_sweeps")
+local tags_repo = require("repositories.tags")
+local page_cache = require("infra.page_cache")
 
 local M = {}
 
 local DEFAULT_LIMIT = 100
 
--- Listing pages already rendered in this VM, keyed by user, library version and the
--- exact query. The version (kept by database triggers, read with the user on every
--- request) changes with any change to the user's assets, so a cached page is never
--- served stale, across threads and processes alike. A cache safe to lose.
-local PAGE_CACHE_MAX_BYTES = 8 * 1024 * 1024   -- per VM; cleared when full
-local PAGE_CACHE_MAX_PAGE = 512 * 1024          -- larger pages are not kept
-local page_cache, page_cache_bytes = {}, 0
 local MAX_BATCH = 500   -- ids per statement when emptying the trash
+-- The change feed keeps this many days; an older position must reload the library.
+M.CHANGES_RETENTION_DAYS = 90
+local CHANGES_SCOPE = "changes"
 
 local function db_failure(what, err)
   log.error(what, { mod = "services.assets", err = err })
@@ -59,21 +60,25 @@ function M.present(a)
     focal_length = a.focal_length,
     gps_latitude = a.gps_latitude,
     gps_longitude = a.gps_longitude,
+    favorite = a.favorite == 1,
     thumb_status = a.status == "failed" and "failed" or (a.media_status or "pending"),
   }
 end
 
+-- Everything a page depends on besides the owner, the cursor and the limit.
 local function scope_of(q)
-  return table.concat({ q.trashed and "trash" or "library", q.type or "", q.from or "", q.to or "" }, "|")
+  return table.concat({ q.trashed and "trash" or "library", q.type or "", q.from or "",
+    q.to or "", q.album_id or "", q.tag_key or "", q.favorite and "fav" or "",
+    q.view or "owner" }, "|")
 end
 
---- A page of the user's library (or trash), newest first. Pages are cached per VM
--- under the user's library_version (when the user row carries it).
--- @param q { trashed?, type?, from?, to?, cursor?, limit? } (from/to RFC 3339 or dates)
--- @return { items, next_cursor } | nil, err (invalid_cursor | validation_error | unavailable)
-function M.list(user, q)
-  local query = { owner_id = user.id, trashed = q.trashed == true, type = q.type,
-    limit = q.limit or DEFAULT_LIMIT }
+--- The filters of a listing as the repository takes them.
+-- @param q { trashed?, type?, from?, to?, tag?, favorite?, limit? } (from/to RFC 3339
+--   or dates; tag a name)
+-- @return query | nil, err (validation_error)
+function M.filters(owner_id, q)
+  local query = { owner_id = owner_id, trashed = q.trashed == true, type = q.type,
+    favorite = q.favorite == true, limit = q.limit or DEFAULT_LIMIT }
   for _, field in ipairs({ "from", "to" }) do
     if q[field] then
       local seconds = clock.parse(q[field])
@@ -83,15 +88,31 @@ function M.list(user, q)
       query[field] = clock.iso(seconds)
     end
   end
+  if q.tag then
+    local _, key = names.tag(q.tag)
+    if not key then
+      return nil, errors.validation("tag", "must be a tag name")
+    end
+    query.tag_key = key
+  end
+  return query
+end
+
+--- A page of a listing, newest first, from the page cache when it holds it.
+-- @param subject whom cursors are bound to: a user id, or "share:" .. a share id
+-- @param version the owner's library_version (nil: the page is not cached)
+-- @param query from M.filters, plus album_id? and view?
+-- @return { items, next_cursor } | nil, err (invalid_cursor | unavailable)
+function M.page(subject, version, query, cursor_text)
   local scope = scope_of(query)
-  local cache_key = user.library_version and table.concat({ user.id, user.library_version,
-    scope, query.limit, q.cursor or "" }, "|")
-  local cached = cache_key and page_cache[cache_key]
+  local cache_key = version and table.concat({ subject, version, scope, query.limit,
+    cursor_text or "" }, "|")
+  local cached = cache_key and page_cache.get(cache_key)
   if cached then
     return cached
   end
-  if q.cursor then
-    local position = cursor.decode(user.id, scope, q.cursor)
+  if cursor_text then
+    local position = cursor.decode(subject, scope, cursor_text)
     if not position or type(position.s) ~= "string" or type(position.i) ~= "string" then
       return nil, errors.new("invalid_cursor", "the cursor is not valid for this listing")
     end
@@ -106,22 +127,39 @@ function M.list(user, q)
     texts[i] = row.json
   end
   local text = "[" .. table.concat(texts, ",") .. "]"
-  local items = json.raw(text)
   local next_cursor
   if #rows == query.limit then
     local last = rows[#rows]
-    next_cursor = cursor.encode(user.id, scope, { s = last.sort_at, i = last.id })
+    next_cursor = cursor.encode(subject, scope, { s = last.sort_at, i = last.id })
   end
-  local page = { items = items, next_cursor = next_cursor }
-  local size = #text + (cache_key and #cache_key or 0)
-  if cache_key and size <= PAGE_CACHE_MAX_PAGE then
-    if page_cache_bytes + size > PAGE_CACHE_MAX_BYTES then
-      page_cache, page_cache_bytes = {}, 0
-    end
-    page_cache[cache_key] = page
-    page_cache_bytes = page_cache_bytes + size
+  local page = { items = json.raw(text), next_cursor = next_cursor }
+  if cache_key then
+    page_cache.put(cache_key, page, #text)
   end
   return page
+end
+
+--- A page of the user's library (or trash, an album, a tag, the favourites), newest
+-- first. Pages are cached per VM under the user's library_version.
+-- @param q { trashed?, type?, from?, to?, album_id?, tag?, favorite?, cursor?, limit? }
+-- @return { items, next_cursor } | nil, err (not_found: not the user's album |
+--   invalid_cursor | validation_error | unavailable)
+function M.list(user, q)
+  local query, err = M.filters(user.id, q)
+  if not query then
+    return nil, err
+  end
+  if q.album_id then
+    local album, album_err = albums_repo.find_owned(q.album_id, user.id)
+    if album_err then
+      return db_failure("album lookup failed", album_err)
+    end
+    if not album then
+      return nil, errors.not_found("album")
+    end
+    query.album_id = album.id
+  end
+  return M.page(user.id, user.library_version, query, q.cursor)
 end
 
 --- One asset of the user (in the library, the trash, or still uploading).
@@ -137,24 +175,25 @@ function M.get(user, asset_id)
   return asset
 end
 
--- Loads every id or fails the whole call with not_found.
-local function load_all(user, ids)
-  local rows, err = assets_repo.find_many_owned(ids, user.id)
-  if not rows then
+--- One asset of the user as the viewer shows it: its public view plus the names of its
+-- tags and the ids of the albums it is in.
+-- @return { asset } | nil, err (not_found | unavailable)
+function M.describe(user, asset_id)
+  local asset, err = M.get(user, asset_id)
+  if not asset then
     return nil, err
   end
-  local by_id = {}
-  for _, row in ipairs(rows) do
-    by_id[row.id] = row
+  local shown = M.present(asset)
+  local tags, tags_err = tags_repo.names_of(asset.id, user.id)
+  if not tags then
+    return db_failure("tag lookup failed", tags_err)
   end
-  local list = {}
-  for i, id in ipairs(ids) do
-    if not by_id[id] then
-      return nil, nil, errors.not_found("asset")
-    end
-    list[i] = by_id[id]
+  local album_ids, albums_err = albums_repo.ids_containing(asset.id, user.id)
+  if not album_ids then
+    return db_failure("album lookup failed", albums_err)
   end
-  return list
+  shown.tags, shown.album_ids = json.array(tags), json.array(album_ids)
+  return { asset = shown }
 end
 
 local function unique(ids)
@@ -164,6 +203,29 @@ local function unique(ids)
       seen[id] = true
       list[#list + 1] = id
     end
+  end
+  return list
+end
+
+--- Every asset named, each once, all the user's: one foreign or missing id fails the
+-- whole call with not_found.
+-- @return list of rows (in the order of first mention) | nil, err (not_found | unavailable)
+function M.get_all(user, ids)
+  ids = unique(ids)
+  local rows, err = assets_repo.find_many_owned(ids, user.id)
+  if not rows then
+    return db_failure("bulk lookup failed", err)
+  end
+  local by_id = {}
+  for _, row in ipairs(rows) do
+    by_id[row.id] = row
+  end
+  local list = {}
+  for i, id in ipairs(ids) do
+    if not by_id[id] then
+      return nil, errors.not_found("asset")
+    end
+    list[i] = by_id[id]
   end
   return list
 end
@@ -250,28 +312,37 @@ function M.destroy(asset, state)
 end
 
 --- Apply one action to several assets, all or nothing: every id must be the user's
--- (else not_found and nothing changes); trash needs ready assets outside the trash,
--- restore and purge need trashed ones.
--- @param action "trash" | "restore" | "purge"
+-- (else not_found and nothing changes); trash and (un)favourite need stored assets,
+-- trash outside the trash, restore and purge need trashed ones.
+-- @param action "trash" | "restore" | "purge" | "favorite" | "unfavorite"
 -- @return { changed = n } | nil, err
 function M.bulk(user, action, ids)
-  ids = unique(ids)
-  local list, err, domain_err = load_all(user, ids)
+  local list, err = M.get_all(user, ids)
   if not list then
-    if domain_err then
-      return nil, domain_err
-    end
-    return db_failure("bulk lookup failed", err)
+    return nil, err
   end
   for _, asset in ipairs(list) do
     local in_trash = asset.deleted_at ~= nil
-    if action == "trash" and asset.status ~= "ready" then
-      return nil, errors.conflict("not_ready", "only stored assets can be moved to the trash")
+    if action ~= "restore" and action ~= "purge" and asset.status ~= "ready" then
+      return nil, errors.conflict("not_ready", "only stored assets can be " ..
+        (action == "trash" and "moved to the trash" or "marked"))
     end
     if (action == "restore" or action == "purge") and not in_trash then
       return nil, errors.conflict("not_in_trash", "only assets in the trash can be " ..
         (action == "restore" and "restored" or "deleted forever"))
     end
+  end
+  if action == "favorite" or action == "unfavorite" then
+    local ready = {}
+    for i, asset in ipairs(list) do
+      ready[i] = asset.id
+    end
+    local count, update_err = assets_repo.set_favorite(ready, user.id, action == "favorite",
+      clock.iso())
+    if not count then
+      return db_failure("bulk " .. action .. " failed", update_err)
+    end
+    return { changed = count }
   end
   local now_iso = clock.iso()
   if action == "trash" or action == "restore" then
@@ -352,20 +423,15 @@ end
 local KIND_KEYS = { original = "storage_key_original", thumb = "storage_key_thumb",
   preview = "storage_key_preview", poster = "storage_key_poster" }
 
---- A short-lived URL for one stored form of an asset.
+--- A short-lived URL for one stored form of an asset row.
 -- @param kind "original" | "thumb" | "preview" | "poster"
 -- @param disposition "attachment" (download) or "inline" (show, stream)
--- @return { url, expires_in } | nil, err (not_found | unavailable)
-function M.signed_url(user, asset_id, kind, disposition)
-  local asset, err = M.get(user, asset_id)
-  if not asset then
-    return nil, err
-  end
+-- @return { url, expires_in } | nil, err (not_found: no such form)
+function M.url_for(asset, kind, disposition, ttl)
   local key = KIND_KEYS[kind] and asset[KIND_KEYS[kind]]
   if asset.status ~= "ready" or not key then
     return nil, errors.not_found(kind)
   end
-  local ttl = config.signed_url_ttl_seconds
   local content_type = kind == "original" and asset.content_type or "image/jpeg"
   local filename = asset.original_filename
   if kind ~= "original" then
@@ -374,6 +440,76 @@ function M.signed_url(user, asset_id, kind, disposition)
   local url = storage.presign_get(key, { ttl = ttl, content_type = content_type,
     filename = filename, disposition = disposition })
   return { url = url, expires_in = ttl }
+end
+
+--- A short-lived URL for one stored form of an asset of the user.
+-- @return { url, expires_in } | nil, err (not_found | unavailable)
+function M.signed_url(user, asset_id, kind, disposition)
+  local asset, err = M.get(user, asset_id)
+  if not asset then
+    return nil, err
+  end
+  return M.url_for(asset, kind, disposition, config.signed_url_ttl_seconds)
+end
+
+-- A change-feed position for the user: the last change number and when it was given.
+local function changes_cursor(user, seq, now)
+  return cursor.encode(user.id, CHANGES_SCOPE, { q = seq, t = now })
+end
+
+--- What happened to the user's assets after a position of the change feed: added,
+-- changed, trashed, restored or purged, oldest first, each with the asset as it is
+-- now (absent once purged). Without `since`, no changes and the position of now: a
+-- client lists the library, then follows the feed from there.
+-- @param q { since?, limit? }
+-- @return { changes, next_since, has_more } | nil, err (invalid_cursor | cursor_expired |
+--   unavailable)
+function M.changes(user, q)
+  local now = clock.now()
+  local after
+  if q.since then
+    local position = cursor.decode(user.id, CHANGES_SCOPE, q.since) or {}
+    local seq = type(position.q) == "number" and math.tointeger(position.q)
+    local issued = type(position.t) == "number" and math.tointeger(position.t)
+    if not seq or not issued then
+      return nil, errors.new("invalid_cursor", "the cursor is not valid for this listing")
+    end
+    if now - issued > M.CHANGES_RETENTION_DAYS * 86400 then
+      return nil, errors.new("cursor_expired", "this position is too old: reload the library")
+    end
+    after = seq
+  else
+    local head, err = changes_repo.head(user.id)
+    if not head then
+      return db_failure("change feed failed", err)
+    end
+    return { changes = json.array({}), next_since = changes_cursor(user, head, now), has_more = false }
+  end
+  local limit = q.limit or DEFAULT_LIMIT
+  local rows, err = changes_repo.after(user.id, after, limit)
+  if not rows then
+    return db_failure("change feed failed", err)
+  end
+  local list = {}
+  for i, row in ipairs(rows) do
+    list[i] = { kind = row.kind, asset_id = row.asset_id, at = row.at,
+      asset = row.json and json.raw(row.json) or nil }
+    after = row.seq
+  end
+  return { changes = json.array(list), next_since = changes_cursor(user, after, now),
+    has_more = #rows == limit }
+end
+
+--- Housekeeping: forget change-feed entries older than the retention.
+-- @return number forgotten
+function M.prune_changes(now)
+  local count, err = changes_repo.delete_older_than(
+    clock.iso(now - M.CHANGES_RETENTION_DAYS * 86400), 10000)
+  if not count then
+    log.error("change feed prune failed", { mod = "services.assets", err = err })
+    return 0
+  end
+  return count
 end
 
 --- Bytes and counts used, the quota (nil when unlimited),

@@ -10,8 +10,8 @@ local passwords = require("infra.passwords")
 local policy = require("infra.policy")
 local repositories = require("repositories")
 local sessions_repo = require("repositories.sessions")
-local throttle = require("domain.throttle")
 local throttle_repo = require("repositories.throttle")
+local throttling = require("services.throttle")
 local tokens = require("infra.tokens")
 local users_repo = require("repositories.users")
 
@@ -74,36 +74,6 @@ local function throttle_keys(email, ip)
   }
 end
 
--- Seconds to wait before another attempt, the longest of the counters.
-local function login_wait(keys, now)
-  local rules, wait = policy.login_throttle(), 0
-  for kind, key in pairs(keys) do
-    local counter, err = throttle_repo.find(key)
-    if err then
-      return nil, err
-    end
-    wait = math.max(wait, throttle.retry_after(counter, rules[kind], now))
-  end
-  return wait
-end
-
-local function record_login_failure(keys, now)
-  local rules = policy.login_throttle()
-  return repositories.transaction(function()
-    for kind, key in pairs(keys) do
-      local counter, err = throttle_repo.find(key)
-      if err then
-        return nil, err
-      end
-      local ok, save_err = throttle_repo.save(key, throttle.record_failure(counter, rules[kind], now))
-      if not ok then
-        return nil, save_err
-      end
-    end
-    return true
-  end)
-end
-
 -- Starts a refresh-token family for a user; returns the raw token.
 local function start_session(user, user_agent, now)
   local raw, hash = tokens.new_refresh()
@@ -145,7 +115,7 @@ function M.login(input, meta)
   local email = email_rules.normalize(input.email) or input.email:lower()
   local now = clock.now()
   local keys = throttle_keys(email, meta.ip)
-  local wait, err = login_wait(keys, now)
+  local wait, err = throttling.wait(keys, policy.login_throttle(), now)
   if not wait then
     return db_failure("throttle lookup failed", err)
   end
@@ -163,7 +133,7 @@ function M.login(input, meta)
     return nil, errors.unavailable("cannot check the password now, try again")
   end
   if not verified or not user or user.is_active ~= 1 then
-    local ok, record_err = record_login_failure(keys, now)
+    local ok, record_err = throttling.record_failure(keys, policy.login_throttle(), now)
     if not ok then
       return db_failure("throttle update failed", record_err)
     end
@@ -331,10 +301,7 @@ end
 -- longer than any throttling window.
 -- @return { sessions = n, throttle = n }
 function M.prune(now)
-  local longest = 0
-  for _, rule in pairs(policy.login_throttle()) do
-    longest = math.max(longest, rule.window_seconds)
-  end
+  local longest = policy.longest_throttle_window()
   local sessions, err = sessions_repo.delete_expired(clock.iso(now))
   if not sessions then
     log.error("session prune failed", { mod = "services.auth", err = err })

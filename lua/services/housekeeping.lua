@@ -1,6 +1,7 @@
 --- Periodic clean-up, run by the serve process's timer: uploads never finished,
 -- trashed assets past the retention period, staging objects a replayed upload URL may
--- have written after finalize, expired refresh tokens and idle throttling counters. Every step is safe when several
+-- have written after finalize, expired refresh tokens, idle throttling counters and
+-- change-feed entries past their retention. Every step is safe when several
 -- processes run it at once (a row handled by one is simply gone for the others).
 local log = require("core.log")
 local assets = require("services.assets")
@@ -11,7 +12,8 @@ local uploads = require("services.uploads")
 local M = {}
 
 --- One round of clean-up.
--- @return { stale_uploads = n, expired_trash = n, swept_objects = n, expired_sessions = n }
+-- @return { stale_uploads = n, expired_trash = n, swept_objects = n, expired_sessions = n,
+--   old_changes = n }
 function M.run()
   local now = clock.now()
   local result = {
@@ -19,12 +21,13 @@ function M.run()
     expired_trash = assets.purge_expired_trash(now),
     swept_objects = assets.sweep_due(now),
     expired_sessions = auth.prune(now).sessions,
+    old_changes = assets.prune_changes(now),
   }
   for _, count in pairs(result) do
     if count > 0 then
       log.info("housekeeping", { mod = "services.housekeeping", stale_uploads = result.stale_uploads,
         expired_trash = result.expired_trash, swept_objects = result.swept_objects,
-        expired_sessions = result.expired_sessions })
+        expired_sessions = result.expired_sessions, old_changes = result.old_changes })
       break
     end
   end

@@ -256,7 +256,11 @@ describe("library on " .. backend .. " storage #storage", function()
 
     it("describes an asset the same way in a listing and on its own", function()
       local item = get(owner, "/api/v1/assets?limit=1").json().items[1]
-      assert.same(get(owner, "/api/v1/assets/" .. item.id).json().asset, item)
+      local alone = get(owner, "/api/v1/assets/" .. item.id).json().asset
+      -- on its own it also names its tags and albums
+      assert.same({ {}, {} }, { alone.tags, alone.album_ids })
+      alone.tags, alone.album_ids = nil, nil
+      assert.same(alone, item)
       -- HEAD answers like GET, without a body
       local head = server.request("HEAD", "/api/v1/assets/" .. item.id, { headers = api.bearer(owner.token) })
       assert.equal(200, head.status)

@@ -202,6 +202,21 @@ describe("api.openapi", function()
     assert.is_nil(doc.security)
   end)
 
+  it("maps auth share to an optional X-Share-Session header", function()
+    local share_doc = openapi.document({ {
+      method = "GET",
+      path = "/api/v1/shares/{token}",
+      auth = "share",
+      responses = { [200] = { description = "What the share covers" } },
+    } }, INFO)
+    assert.same({ { shareSession = { "share" } }, {} }, share_doc.paths["/api/v1/shares/{token}"].get.security)
+    assert.same({ type = "apiKey", ["in"] = "header", name = "X-Share-Session",
+      description = "From POST /api/v1/shares/{token}/unlock; only shares with a password" },
+      share_doc.components.securitySchemes.shareSession)
+    local encoded = core.json.encode(share_doc.paths["/api/v1/shares/{token}"].get.security)
+    assert.equal('[{"shareSession":["share"]},{}]', encoded)
+  end)
+
   it("does not leak route internals such as handlers", function()
     local op = doc.paths["/api/v1/auth/login"].post
     assert.is_nil(op.handler)

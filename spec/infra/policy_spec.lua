@@ -174,4 +174,56 @@ describe("infra.policy", function()
       assert.matches("config/policy.lua failed to load", err, 1, true)
     end)
   end)
+
+  describe("shares", function()
+    local user = { id = "u1", email = "someone@example.com" }
+
+    it("allows shares without expiry, password or download limits by default", function()
+      local policy = assert(load_policy({}))
+      assert.is_true(policy.shares_allowed(user))
+      assert.is_nil(policy.share_max_expiry_days(user))
+      assert.is_false(policy.share_password_required(user))
+      assert.is_true(policy.share_downloads_allowed(user))
+      for _, kind in ipairs({ "share", "ip" }) do
+        assert.equal("integer", math.type(policy.share_throttle()[kind].free_failures))
+      end
+    end)
+
+    it("takes values, or functions of the user", function()
+      local policy = assert(load_policy({ shares_allowed = function(u) return u.id == "u1" end,
+        share_max_expiry_days = 30, share_password_required = true,
+        share_downloads_allowed = false }))
+      assert.is_true(policy.shares_allowed(user))
+      assert.is_false(policy.shares_allowed({ id = "u2" }))
+      assert.equal(30, policy.share_max_expiry_days(user))
+      assert.is_true(policy.share_password_required(user))
+      assert.is_false(policy.share_downloads_allowed(user))
+    end)
+
+    it("takes a function's wrong answer as the strict rule", function()
+      local policy = assert(load_policy({ shares_allowed = function() return "yes" end,
+        share_max_expiry_days = function() return -3 end,
+        share_password_required = function() return nil end,
+        share_downloads_allowed = function() return 1 end }))
+      assert.is_false(policy.shares_allowed(user))
+      assert.equal(1, policy.share_max_expiry_days(user))
+      assert.is_true(policy.share_password_required(user))
+      assert.is_false(policy.share_downloads_allowed(user))
+    end)
+
+    it("refuses wrong values and unknown throttle counters", function()
+      refuses({ shares_allowed = "yes" }, "policy.shares_allowed must be true or false")
+      refuses({ share_max_expiry_days = 0 }, "policy.share_max_expiry_days must be false or a number of days")
+      refuses({ share_max_expiry_days = 1.5 }, "policy.share_max_expiry_days")
+      refuses({ share_throttle = { nope = {} } }, "policy.share_throttle: unknown counter 'nope'")
+      refuses({ share_throttle = { ip = { free_failures = -1, window_seconds = 1, max_delay_seconds = 1 } } },
+        "policy.share_throttle.ip.free_failures must be a non-negative integer")
+    end)
+
+    it("forgets idle counters only after the longest window of any of them", function()
+      local policy = assert(load_policy({ share_throttle = {
+        share = { free_failures = 1, window_seconds = 99999, max_delay_seconds = 1 } } }))
+      assert.equal(99999, policy.longest_throttle_window())
+    end)
+  end)
 end)

@@ -95,6 +95,7 @@ describe("services.assets", function()
         content_type = "image/jpeg", size_bytes = 100, sha256 = asset.sha256, width = 4032,
         height = 3024, captured_at = "2024-01-01T00:00:00.000Z", created_at = asset.created_at,
         updated_at = asset.updated_at, placeholder = "LKO2?U%2Tw=w", thumb_status = "ready",
+        favorite = false,
       }, shown)
       for key in pairs(shown) do
         assert.is_nil(key:find("key", 1, true), key)
@@ -243,11 +244,11 @@ describe("services.assets", function()
       refused(owner, { cursor = c, from = "2024-01-01" })
       refused(owner, { cursor = c, to = "2030-01-01" })
       -- signed for this listing, but not a position the service wrote
-      refused(owner, { cursor = cursor.encode(owner.id, "library|||", { s = 1, i = "x" }) })
-      refused(owner, { cursor = cursor.encode(owner.id, "library|||", { s = "x" }) })
-      refused(owner, { cursor = cursor.encode(owner.id, "library|||", {}) })
+      refused(owner, { cursor = cursor.encode(owner.id, "library|||||||owner", { s = 1, i = "x" }) })
+      refused(owner, { cursor = cursor.encode(owner.id, "library|||||||owner", { s = "x" }) })
+      refused(owner, { cursor = cursor.encode(owner.id, "library|||||||owner", {}) })
       -- the same forgery shape with good fields is accepted: the scope is right
-      local ok = list(owner, { cursor = cursor.encode(owner.id, "library|||",
+      local ok = list(owner, { cursor = cursor.encode(owner.id, "library|||||||owner",
         { s = "9999-01-01T00:00:00.000Z", i = "z" }) })
       assert.equal(7, #ok.items)
     end)

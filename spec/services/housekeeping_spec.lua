@@ -80,16 +80,20 @@ describe("services.housekeeping", function()
           calls[#calls + 1] = { "sweep_due", now }
           return 1
         end,
+        prune_changes = function(now)
+          calls[#calls + 1] = { "prune_changes", now }
+          return 5
+        end,
       },
       ["services.auth"] = { prune = function(now)
         calls[#calls + 1] = { "prune", now }
         return { sessions = 4, throttle = 0 }
       end },
     })
-    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1, expired_sessions = 4 },
-      wired.run())
+    assert.same({ stale_uploads = 3, expired_trash = 2, swept_objects = 1, expired_sessions = 4,
+      old_changes = 5 }, wired.run())
     assert.same({ { "clean_stale", 1700000000 }, { "purge_expired_trash", 1700000000 },
-      { "sweep_due", 1700000000 }, { "prune", 1700000000 } }, calls)
+      { "sweep_due", 1700000000 }, { "prune", 1700000000 }, { "prune_changes", 1700000000 } }, calls)
   end)
 
   it("logs a round that removed something, and stays quiet otherwise", function()
@@ -101,6 +105,7 @@ describe("services.housekeeping", function()
         ["services.assets"] = {
           purge_expired_trash = function() return expired end,
           sweep_due = function() return 0 end,
+          prune_changes = function() return 0 end,
         },
         ["services.auth"] = { prune = function() return { sessions = 0, throttle = 0 } end },
       })
@@ -111,9 +116,9 @@ describe("services.housekeeping", function()
     wired(0, 4).run()
     assert.same({
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 1, expired_trash = 0,
-        swept_objects = 0, expired_sessions = 0 } },
+        swept_objects = 0, expired_sessions = 0, old_changes = 0 } },
       { "housekeeping", { mod = "services.housekeeping", stale_uploads = 0, expired_trash = 4,
-        swept_objects = 0, expired_sessions = 0 } },
+        swept_objects = 0, expired_sessions = 0, old_changes = 0 } },
     }, logged)
   end)
 end)

@@ -1,5 +1,7 @@
---- /api/v1/assets: the library and the trash, one asset, trash/restore/purge (one or
+--- /api/v1/assets: the library and the trash (filtered by type, dates, album, tag,
+-- favourites), the change feed, one asset, trash/restore/purge and favourites (one or
 -- in bulk), signed download and stream URLs; /api/v1/me/usage.
+local listing = require("api.listing")
 local respond = require("api.respond")
 local s = require("api.schema")
 local assets = require("services.assets")
@@ -7,23 +9,22 @@ local assets = require("services.assets")
 local asset_id = { asset_id = s.string({ format = "uuid" }) }
 local MAX_BULK = 500
 
-local list_query = s.object({
-  cursor = s.string({ max = 512 }),
-  limit = s.integer({ min = 1, max = 500 }),
-  type = s.string({ enum = { "photo", "video" } }),
-  trashed = s.boolean({}),
-  from = s.string({ max = 40, description = "Date or RFC 3339 date-time, inclusive" }),
-  to = s.string({ max = 40, description = "Date or RFC 3339 date-time, exclusive" }),
-}, {})
+local answer = respond.outcome
 
-local function answer(result, err, status)
-  if not result then
-    return respond.error(err)
-  end
-  if result == true then
-    return respond.empty(status or 204)
-  end
-  return respond.json(status or 200, result)
+local function favorite_route(method, summary, action)
+  return {
+    method = method,
+    path = "/api/v1/assets/{asset_id}/favorite",
+    params = asset_id,
+    auth = "user",
+    tag = "assets",
+    summary = summary,
+    responses = { [204] = { description = "Done" }, [404] = { description = "No such asset" } },
+    handler = function(req)
+      local result, err = assets.bulk(req.user, action, { req.params.asset_id })
+      return answer(result and true, err)
+    end,
+  }
 end
 
 return {
@@ -32,11 +33,32 @@ return {
     path = "/api/v1/assets",
     auth = "user",
     tag = "assets",
-    summary = "The library (or the trash with trashed=true), newest first, by cursor",
-    query = list_query,
+    summary = "The library (or the trash with trashed=true), newest first, by cursor;"
+      .. " filters combine",
+    query = listing.query({ album_id = s.string({ format = "uuid", description = "An album's assets" }) }),
     responses = { [200] = { description = "`items` and `next_cursor` (absent on the last page)" } },
     handler = function(req)
       return answer(assets.list(req.user, req.args))
+    end,
+  },
+  {
+    method = "GET",
+    path = "/api/v1/assets/changes",
+    auth = "user",
+    tag = "assets",
+    summary = "What was added, changed, trashed, restored or purged since a position",
+    query = s.object({
+      since = s.string({ max = 512, description = "next_since of the previous call;"
+        .. " without it: no changes, the position of now" }),
+      limit = s.integer({ min = 1, max = 500 }),
+    }, {}),
+    responses = {
+      [200] = { description = "`changes` (oldest first: kind, asset_id, at, asset unless"
+        .. " purged), `next_since`, `has_more`" },
+      [410] = { description = "The position is older than the feed keeps: reload the library" },
+    },
+    handler = function(req)
+      return answer(assets.changes(req.user, req.args))
     end,
   },
   {
@@ -45,14 +67,11 @@ return {
     params = asset_id,
     auth = "user",
     tag = "assets",
-    summary = "One asset",
-    responses = { [200] = { description = "The asset" }, [404] = { description = "No such asset" } },
+    summary = "One asset, with the names of its tags and the ids of its albums",
+    responses = { [200] = { description = "`asset` (with `tags` and `album_ids`)" },
+      [404] = { description = "No such asset" } },
     handler = function(req)
-      local asset, err = assets.get(req.user, req.params.asset_id)
-      if not asset then
-        return respond.error(err)
-      end
-      return respond.json(200, { asset = assets.present(asset) })
+      return answer(assets.describe(req.user, req.params.asset_id))
     end,
   },
   {
@@ -109,9 +128,9 @@ return {
     path = "/api/v1/assets/bulk",
     auth = "user",
     tag = "assets",
-    summary = "Trash, restore or purge several assets, all or none",
+    summary = "Trash, restore, purge, favourite or unfavourite several assets, all or none",
     body = s.object({
-      action = s.string({ enum = { "trash", "restore", "purge" } }),
+      action = s.string({ enum = { "trash", "restore", "purge", "favorite", "unfavorite" } }),
       ids = s.array(s.string({ format = "uuid" }), { min_items = 1, max_items = MAX_BULK }),
     }, { required = { "action", "ids" } }),
     responses = {
@@ -122,6 +141,8 @@ return {
       return answer(assets.bulk(req.user, req.input.action, req.input.ids))
     end,
   },
+  favorite_route("PUT", "Mark as a favourite", "favorite"),
+  favorite_route("DELETE", "No longer a favourite", "unfavorite"),
   {
     method = "GET",
     path = "/api/v1/assets/{asset_id}/download-url",
