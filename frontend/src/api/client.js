@@ -14,12 +14,15 @@
  *   gps_latitude?: number, gps_longitude?: number
  * }} Asset
  * @typedef {{ items: Asset[], next_cursor?: string }} AssetPage
- * @typedef {{ id: string, name: string, description?: string, asset_count: number,
+ * @typedef {{ id: string, title: string, description?: string, asset_count: number,
+ *   cover?: { asset_id: string, placeholder?: string, thumb_url?: string },
  *   cover_asset_id?: string, created_at: string }} Album
- * @typedef {{ name: string, asset_count: number }} Tag
- * @typedef {{ id: string, token?: string, url?: string, asset_id?: string, album_id?: string,
- *   expires_at?: string, revoked_at?: string, has_password: boolean, allow_download: boolean,
- *   view_count: number, last_viewed_at?: string, state?: string, created_at: string }} Share
+ * @typedef {{ id: string, name: string, asset_count: number }} Tag
+ * @typedef {{ id: string, token: string, type: "asset" | "album", asset_id?: string,
+ *   album_id?: string, album_title?: string, asset_filename?: string,
+ *   state: "active" | "expired" | "revoked", expires_at?: string, password_protected: boolean,
+ *   allow_download: boolean, view_count: number, last_viewed_at?: string,
+ *   created_at: string }} Share
  */
 
 export class ApiError extends Error {
@@ -169,7 +172,10 @@ export const assets = {
   bulk: (action, ids) => request("POST", "/api/v1/assets/bulk", { action, ids }),
   emptyTrash: () => request("POST", "/api/v1/assets/trash/empty"),
   favorite: (ids, favorite) =>
-    request("POST", "/api/v1/assets/favorites", { ids, favorite: favorite !== false }),
+    request("POST", "/api/v1/assets/bulk", {
+      action: favorite ? "favorite" : "unfavorite",
+      ids,
+    }),
   usage: () => request("GET", "/api/v1/me/usage"),
 };
 
@@ -184,30 +190,38 @@ export const uploads = {
 export const albums = {
   /** @returns {Promise<{ items: Album[] }>} */
   list: () => request("GET", "/api/v1/albums"),
+  /** @returns {Promise<{ album: Album }>} */
   get: (id) => request("GET", `/api/v1/albums/${enc(id)}`),
-  create: (name, assetIds) =>
-    request("POST", "/api/v1/albums", { name, asset_ids: assetIds || undefined }),
-  rename: (id, name) => request("PATCH", `/api/v1/albums/${enc(id)}`, { name }),
+  /** @returns {Promise<{ album: Album }>} */
+  create: (title) => request("POST", "/api/v1/albums", { title }),
+  rename: (id, title) => request("PATCH", `/api/v1/albums/${enc(id)}`, { title }),
   remove: (id) => request("DELETE", `/api/v1/albums/${enc(id)}`),
   addAssets: (id, ids) => request("POST", `/api/v1/albums/${enc(id)}/assets`, { asset_ids: ids }),
   removeAssets: (id, ids) =>
     request("POST", `/api/v1/albums/${enc(id)}/assets/remove`, { asset_ids: ids }),
 };
 
+/** A new album holding `ids`. @returns {Promise<Album>} */
+export async function albumOf(title, ids) {
+  const { album } = await albums.create(title);
+  await albums.addAssets(album.id, ids);
+  return album;
+}
+
 export const tags = {
   /** @returns {Promise<{ items: Tag[] }>} */
   list: () => request("GET", "/api/v1/tags"),
-  attach: (names, ids) => request("POST", "/api/v1/tags/attach", { tags: names, asset_ids: ids }),
-  rename: (name, newName) => request("PATCH", `/api/v1/tags/${enc(name)}`, { name: newName }),
-  remove: (name) => request("DELETE", `/api/v1/tags/${enc(name)}`),
+  attach: (names, ids) => request("POST", "/api/v1/tags/attach", { names, asset_ids: ids }),
+  rename: (id, name) => request("PATCH", `/api/v1/tags/${enc(id)}`, { name }),
+  remove: (id) => request("DELETE", `/api/v1/tags/${enc(id)}`),
 };
 
 export const shares = {
   /** @returns {Promise<{ items: Share[] }>} */
   list: () => request("GET", "/api/v1/shares"),
-  /** @returns {Promise<{ share: Share, token: string }>} */
+  /** @returns {Promise<{ share: Share }>} */
   create: (input) => request("POST", "/api/v1/shares", input),
-  revoke: (token) => request("POST", `/api/v1/shares/${enc(token)}/revoke`),
+  revoke: (id) => request("POST", `/api/v1/shares/${enc(id)}/revoke`),
 };
 
 /** Public share access: `session` is the share session from unlock, if any. */
@@ -231,7 +245,7 @@ export const publicShare = {
 };
 
 function shareHeaders(session) {
-  return session ? { Authorization: "Bearer " + session } : {};
+  return session ? { "X-Share-Session": session } : {};
 }
 
 /**

@@ -12,7 +12,7 @@ import LibraryAddIcon from "@mui/icons-material/LibraryAdd";
 import LocalOfferIcon from "@mui/icons-material/LocalOffer";
 import RemoveCircleIcon from "@mui/icons-material/RemoveCircleOutlined";
 import ShareIcon from "@mui/icons-material/Share";
-import { albums, assets as assetsApi, tags } from "../api/client.js";
+import { albumOf, albums, assets as assetsApi, tags } from "../api/client.js";
 import AssetGrid from "./AssetGrid.jsx";
 import { AlbumPicker, TextDialog } from "./dialogs.jsx";
 import { downloadAll } from "./download.js";
@@ -143,7 +143,7 @@ export default function AssetBrowser({ list, albumId, emptyText }) {
           run(
             async () => {
               if (pick.id) await albums.addAssets(pick.id, ids);
-              else await albums.create(pick.name, ids);
+              else await albumOf(pick.name, ids);
             },
             t("albums.added", { count: ids.length }),
           );

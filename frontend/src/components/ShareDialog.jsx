@@ -17,7 +17,7 @@ import {
   Switch,
   TextField,
 } from "@mui/material";
-import { albums, shares } from "../api/client.js";
+import { albumOf, shares } from "../api/client.js";
 
 const EXPIRY_DAYS = [0, 1, 7, 30, 365];
 
@@ -52,16 +52,16 @@ export default function ShareDialog({ open, assets, albumId, onClose }) {
       else if (assets.length === 1) input.asset_id = assets[0].id;
       else {
         const name = t("share.albumName", { date: new Date().toLocaleDateString() });
-        const body = await albums.create(
+        const album = await albumOf(
           name,
           assets.map((a) => a.id),
         );
-        input.album_id = body.album.id;
+        input.album_id = album.id;
       }
       if (days) input.expires_at = new Date(Date.now() + days * 86400000).toISOString();
       if (password) input.password = password;
       const body = await shares.create(input);
-      setLink(shareLink(body.token || body.share.token));
+      setLink(shareLink(body.share.token));
       queryClient.invalidateQueries({ queryKey: ["shares"] });
       queryClient.invalidateQueries({ queryKey: ["albums"] });
     } catch (err) {

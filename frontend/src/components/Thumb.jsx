@@ -8,7 +8,8 @@ import { useAssetUrl } from "./media.js";
 import { placeholderUrl } from "./placeholder.js";
 
 export default function Thumb({ asset, size }) {
-  const ready = asset.thumb_status === "ready";
+  // a share's visitor sees no media state: the thumbnail is simply asked for
+  const ready = asset.thumb_status === undefined || asset.thumb_status === "ready";
   const { url } = useAssetUrl(asset, "thumb", ready);
   const [loaded, setLoaded] = useState(false);
   const placeholder = placeholderUrl(asset.placeholder);

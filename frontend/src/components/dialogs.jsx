@@ -37,7 +37,7 @@ export function AlbumPicker({ open, onClose, onPick }) {
           {(list.data?.items || []).map((album) => (
             <ListItemButton key={album.id} onClick={() => onPick({ id: album.id })}>
               <ListItemText
-                primary={album.name}
+                primary={album.title}
                 secondary={t("albums.count", { count: album.asset_count })}
               />
             </ListItemButton>

@@ -156,8 +156,8 @@ export default {
     qr: "QR code of the link",
     albumName: "Shared {{date}}",
     none: "You have not shared anything yet.",
-    album: "Album",
-    asset: "Photo or video",
+    album: "Album {{title}}",
+    asset: "{{name}}",
     views_one: "{{count}} view",
     views_other: "{{count}} views",
     expires: "Expires {{when}}",
@@ -169,6 +169,8 @@ export default {
     unlock: "Open",
     wrongPassword: "That password is not right.",
     tooMany: "Too many attempts. Try again later.",
+    locationWithheld:
+      "The owner has not shared where this was taken, so its original cannot be downloaded.",
   },
   settings: {
     language: "Language",

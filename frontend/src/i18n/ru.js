@@ -178,8 +178,8 @@ export default {
     qr: "QR-код ссылки",
     albumName: "Общий доступ {{date}}",
     none: "Вы ещё ничем не поделились.",
-    album: "Альбом",
-    asset: "Фото или видео",
+    album: "Альбом «{{title}}»",
+    asset: "{{name}}",
     views_one: "{{count}} просмотр",
     views_few: "{{count}} просмотра",
     views_many: "{{count}} просмотров",
@@ -193,6 +193,7 @@ export default {
     unlock: "Открыть",
     wrongPassword: "Неверный пароль.",
     tooMany: "Слишком много попыток. Попробуйте позже.",
+    locationWithheld: "Владелец не открыл место съёмки, поэтому оригинал скачать нельзя.",
   },
   settings: {
     language: "Язык",

@@ -21,7 +21,7 @@ export default function AlbumView() {
   const list = useAssetList(["assets", "album", albumId], (cursor, limit) =>
     assets.list({ album_id: albumId, cursor, limit }),
   );
-  const name = album.data?.album?.name || "";
+  const name = album.data?.album?.title || "";
   return (
     <Box sx={{ p: { xs: 1, sm: 2 } }}>
       <Stack direction="row" alignItems="center" spacing={1} sx={{ mb: 1, flexWrap: "wrap" }}>

@@ -6,7 +6,6 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Box, Button, Card, CardActionArea, CardContent, Stack, Typography } from "@mui/material";
 import { albums } from "../api/client.js";
 import { TextDialog } from "../components/dialogs.jsx";
-import Thumb from "../components/Thumb.jsx";
 
 export default function Albums() {
   const { t } = useTranslation();
@@ -38,10 +37,17 @@ export default function Albums() {
           <Card key={album.id} data-testid="album-card">
             <CardActionArea component={RouterLink} to={`/albums/${album.id}`}>
               <Box sx={{ aspectRatio: "1", overflow: "hidden", bgcolor: "action.hover" }}>
-                {album.cover && <Thumb asset={album.cover} size="100%" />}
+                {album.cover?.thumb_url && (
+                  <img
+                    src={album.cover.thumb_url}
+                    alt=""
+                    loading="lazy"
+                    style={{ width: "100%", height: "100%", objectFit: "cover", display: "block" }}
+                  />
+                )}
               </Box>
               <CardContent>
-                <Typography noWrap>{album.name}</Typography>
+                <Typography noWrap>{album.title}</Typography>
                 <Typography variant="body2" color="text.secondary">
                   {t("albums.count", { count: album.asset_count })}
                 </Typography>

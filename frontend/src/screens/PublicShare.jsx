@@ -5,7 +5,17 @@ import { lazy, Suspense, useState } from "react";
 import { useParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
-import { Alert, Box, Button, Container, Paper, Stack, TextField, Typography } from "@mui/material";
+import {
+  Alert,
+  Box,
+  Button,
+  Container,
+  Paper,
+  Snackbar,
+  Stack,
+  TextField,
+  Typography,
+} from "@mui/material";
 import { publicShare } from "../api/client.js";
 import AssetGrid from "../components/AssetGrid.jsx";
 import { downloadAll } from "../components/download.js";
@@ -18,9 +28,7 @@ const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
 
 /** What the share answer says is locked: a password is needed first. */
 export function needsPassword(err) {
-  return (
-    !!err && (err.status === 401 || err.status === 403) && /password|locked/.test(err.code || "")
-  );
+  return !!err && err.status === 401 && err.code === "share_locked";
 }
 
 export default function PublicShare() {
@@ -78,7 +86,7 @@ function Unlock({ token, onUnlocked }) {
           setError(null);
           try {
             const body = await publicShare.unlock(token, password);
-            onUnlocked(body.share_session || body.session || body.access_token || body.token);
+            onUnlocked(body.share_session);
           } catch (err) {
             setError(err.status === 429 ? t("share.tooMany") : t("share.wrongPassword"));
           }
@@ -108,8 +116,7 @@ function Unlock({ token, onUnlocked }) {
 
 function ShareContent({ token, session, head }) {
   const { t } = useTranslation();
-  const share = head.share || head;
-  const allowDownload = share.allow_download !== false;
+  const allowDownload = head.share.allow_download;
   const source = shareSource(token, session, allowDownload);
   const [viewing, setViewing] = useState(null);
   const single = head.asset && !head.items;
@@ -120,9 +127,13 @@ function ShareContent({ token, session, head }) {
     !single,
   );
   const items = single ? [head.asset] : list.items;
-  const title = share.album?.name || share.title || head.album?.name || "";
+  const title = head.album?.title || head.asset?.original_filename || "";
+  const [message, setMessage] = useState(null);
   const act = (action, targets) => {
-    if (action === "download") downloadAll(source, targets);
+    if (action !== "download") return;
+    downloadAll(source, targets).catch((err) =>
+      setMessage(err.code === "location_withheld" ? t("share.locationWithheld") : err.message),
+    );
   };
   return (
     <MediaContext.Provider value={source}>
@@ -162,6 +173,12 @@ function ShareContent({ token, session, head }) {
             />
           </Suspense>
         )}
+        <Snackbar
+          open={!!message}
+          autoHideDuration={6000}
+          onClose={() => setMessage(null)}
+          message={message}
+        />
       </Frame>
     </MediaContext.Provider>
   );

@@ -6,19 +6,11 @@ import { shares } from "../api/client.js";
 import { formatDateTime } from "../lib/format.js";
 import { shareLink } from "../components/ShareDialog.jsx";
 
-/** active | expired | revoked, from the share's fields when the server gives no state. */
-export function shareState(share, now = Date.now()) {
-  if (share.state) return share.state;
-  if (share.revoked_at) return "revoked";
-  if (share.expires_at && new Date(share.expires_at).getTime() <= now) return "expired";
-  return "active";
-}
-
 export default function Shares() {
   const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ["shares"], queryFn: shares.list });
-  const items = list.data?.items || list.data?.shares || [];
+  const items = list.data?.items || [];
   return (
     <Box sx={{ p: 2, maxWidth: 900 }}>
       <Typography variant="h5" component="h1">
@@ -29,22 +21,21 @@ export default function Shares() {
       )}
       <List>
         {items.map((share) => {
-          const state = shareState(share);
-          const token = share.token;
+          const { state, token } = share;
           return (
-            <ListItem key={share.id || token} divider data-testid="share-row">
+            <ListItem key={share.id} divider data-testid="share-row">
               <ListItemText
                 primary={
-                  share.album_name ||
-                  share.title ||
-                  (share.album_id ? t("share.album") : t("share.asset"))
+                  share.type === "album"
+                    ? t("share.album", { title: share.album_title })
+                    : t("share.asset", { name: share.asset_filename })
                 }
                 secondary={[
                   t("share.views", { count: share.view_count || 0 }),
                   share.expires_at
                     ? t("share.expires", { when: formatDateTime(share.expires_at, i18n.language) })
                     : t("share.never"),
-                  share.has_password ? t("share.withPassword") : null,
+                  share.password_protected ? t("share.withPassword") : null,
                 ]
                   .filter(Boolean)
                   .join(" · ")}
@@ -68,7 +59,7 @@ export default function Shares() {
                     size="small"
                     color="error"
                     onClick={async () => {
-                      await shares.revoke(share.id || token);
+                      await shares.revoke(share.id);
                       queryClient.invalidateQueries({ queryKey: ["shares"] });
                     }}
                   >

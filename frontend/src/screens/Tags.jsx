@@ -37,7 +37,7 @@ export default function Tags() {
       <List>
         {(list.data?.items || []).map((tag) => (
           <ListItem
-            key={tag.name}
+            key={tag.id}
             disablePadding
             secondaryAction={
               <>
@@ -73,7 +73,7 @@ export default function Tags() {
           initial={dialog.tag.name}
           onClose={() => setDialog(null)}
           onSubmit={async (name) => {
-            await tags.rename(dialog.tag.name, name);
+            await tags.rename(dialog.tag.id, name);
             done();
           }}
         />
@@ -85,7 +85,7 @@ export default function Tags() {
         confirmLabel={t("common.delete")}
         onClose={() => setDialog(null)}
         onConfirm={async () => {
-          await tags.remove(dialog.tag.name);
+          await tags.remove(dialog.tag.id);
           done();
         }}
       />
