@@ -12,7 +12,7 @@ import { mkdtempSync, mkdirSync, rmSync, readFileSync, statSync } from "node:fs"
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BACKEND = process.env.STORAGE_BACKEND || "local";
@@ -20,16 +20,6 @@ const ARTIFACTS = process.env.E2E_ARTIFACTS || join(ROOT, "build", "e2e", BACKEN
 const BIN = resolve(ROOT, process.env.ITCLOUD_BIN || "bin/itcloud");
 const PHOTOS = 120;
 const VIDEOS = 2;
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const WAIT = { timeout: 60000 };
 
 // --- TAP ------------------------------------------------------------------------------
@@ -201,10 +191,7 @@ async function main() {
   const dataDir = join(work, "data");
   mkdirSync(dataDir);
   const server = await startServer(dataDir);
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await launchChromium();
   const email = `e2e-${Date.now()}@example.com`;
   const password = "correct horse battery staple";
   const sharePassword = "open sesame 42";
