@@ -21,7 +21,7 @@ import { ownerSource } from "./media.js";
 const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
 const ShareDialog = lazy(() => import("./ShareDialog.jsx"));
 
-export default function AssetBrowser({ list, albumId, emptyText }) {
+export default function AssetBrowser({ list, albumId, emptyText, allYears, onJumpYear }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const [selected, setSelected] = useState(() => new Set());
@@ -120,6 +120,8 @@ export default function AssetBrowser({ list, albumId, emptyText }) {
         onSelectedChange={setSelected}
         onOpen={setViewing}
         emptyText={emptyText}
+        allYears={allYears}
+        onJumpYear={onJumpYear}
       />
       {viewing !== null && list.items[viewing] && (
         <Suspense fallback={null}>

@@ -1,6 +1,7 @@
 // The virtualised grid: month and day headings, square tiles, only the rows near the
 // viewport in the DOM; the next page loads as the end comes near. A year scrubber on
-// the side jumps through the loaded years. Selection: click (or Space/Enter on a
+// the side lists the library's years: a loaded one is scrolled to, another one
+// restarts the list from the end of that year (onJumpYear). Selection: click (or Space/Enter on a
 // focused tile) toggles in selection mode, shift-click selects a range, a day's
 // checkbox selects the whole day.
 import { useEffect, useMemo, useRef, useState } from "react";
@@ -49,6 +50,8 @@ export default function AssetGrid({
   onOpen,
   caption,
   emptyText,
+  allYears,
+  onJumpYear,
 }) {
   const { t, i18n } = useTranslation();
   const [containerRef, { width, top: offset }] = useBox();
@@ -78,6 +81,17 @@ export default function AssetGrid({
   }, [lastIndex, rows.length, hasNextPage, isFetchingNextPage, fetchNextPage]);
 
   const selecting = selected && selected.size > 0;
+  const scrubber = allYears || years.map((y) => Number(y.year));
+
+  function goToYear(year) {
+    const loaded = years.find((y) => Number(y.year) === year);
+    if (loaded) {
+      virtualizer.scrollToIndex(loaded.row, { align: "start" });
+    } else if (onJumpYear) {
+      window.scrollTo(0, 0);
+      onJumpYear(year);
+    }
+  }
 
   function clickTile(event, asset, index) {
     if (selecting || event.shiftKey || event.ctrlKey || event.metaKey) {
@@ -232,7 +246,7 @@ export default function AssetGrid({
           </Box>
         )}
       </Box>
-      {years.length > 1 && (
+      {scrubber.length > 1 && (
         <Box
           component="nav"
           aria-label={t("library.years")}
@@ -245,12 +259,12 @@ export default function AssetGrid({
             px: 0.5,
           }}
         >
-          {years.map((y) => (
+          {scrubber.map((year) => (
             <Typography
-              key={y.year}
+              key={year}
               component="button"
               variant="caption"
-              onClick={() => virtualizer.scrollToIndex(y.row, { align: "start" })}
+              onClick={() => goToYear(year)}
               sx={{
                 border: 0,
                 background: "none",
@@ -259,7 +273,7 @@ export default function AssetGrid({
                 py: 0.5,
               }}
             >
-              {y.year}
+              {year}
             </Typography>
           ))}
         </Box>

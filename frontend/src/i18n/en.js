@@ -43,6 +43,7 @@ export default {
     filter: "Filter",
     filters: { all: "All", photos: "Photos", videos: "Videos", favorites: "Favourites" },
     years: "Years",
+    fromYear: "From {{year}} back: show the newest again",
     select: "Select {{name}}",
     selectDay: "Select all of {{day}}",
     selected_one: "{{count}} selected",

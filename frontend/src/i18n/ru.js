@@ -43,6 +43,7 @@ export default {
     filter: "Фильтр",
     filters: { all: "Все", photos: "Фото", videos: "Видео", favorites: "Избранное" },
     years: "Годы",
+    fromYear: "С {{year}} года и раньше: снова показать новые",
     select: "Выбрать {{name}}",
     selectDay: "Выбрать всё за {{day}}",
     selected_one: "Выбран {{count}}",

@@ -1,11 +1,13 @@
 // The library (or one tag of it): filters, then the grid.
 import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { useParams } from "react-router";
 import { useTranslation } from "react-i18next";
-import { Box, Stack, ToggleButton, ToggleButtonGroup, Typography } from "@mui/material";
+import { Box, Chip, Stack, ToggleButton, ToggleButtonGroup, Typography } from "@mui/material";
 import { assets } from "../api/client.js";
 import AssetBrowser from "../components/AssetBrowser.jsx";
 import { useAssetList } from "../components/useAssetList.js";
+import { libraryYears } from "../lib/years.js";
 
 const FILTERS = {
   all: {},
@@ -18,9 +20,15 @@ export default function Library() {
   const { t } = useTranslation();
   const { tag } = useParams();
   const [filter, setFilter] = useState("all");
+  const [jump, setJump] = useState(null);
   const params = { ...FILTERS[filter], tag };
-  const list = useAssetList(["assets", "library", params], (cursor, limit) =>
-    assets.list({ ...params, cursor, limit }),
+  const years = useQuery({
+    queryKey: ["assets", "years", params],
+    queryFn: () => libraryYears((page) => assets.list({ ...params, ...page })),
+  });
+  const from = jump ? { to: `${jump + 1}-01-01` } : {};
+  const list = useAssetList(["assets", "library", params, from], (cursor, limit) =>
+    assets.list({ ...params, ...from, cursor, limit }),
   );
   return (
     <Box sx={{ p: { xs: 1, sm: 2 } }}>
@@ -32,7 +40,11 @@ export default function Library() {
           size="small"
           exclusive
           value={filter}
-          onChange={(_, value) => value && setFilter(value)}
+          onChange={(_, value) => {
+            if (!value) return;
+            setFilter(value);
+            setJump(null);
+          }}
           aria-label={t("library.filter")}
         >
           {Object.keys(FILTERS).map((key) => (
@@ -42,7 +54,15 @@ export default function Library() {
           ))}
         </ToggleButtonGroup>
       </Stack>
-      <AssetBrowser list={list} />
+      {jump && (
+        <Chip
+          sx={{ mb: 1 }}
+          label={t("library.fromYear", { year: jump })}
+          onDelete={() => setJump(null)}
+          onClick={() => setJump(null)}
+        />
+      )}
+      <AssetBrowser list={list} allYears={years.data} onJumpYear={setJump} />
     </Box>
   );
 }
