@@ -375,6 +375,50 @@ async function main() {
     );
 
     await step(
+      "favourite one and tag two, then find them by filter and by tag",
+      async () => {
+        const tiles = page.getByTestId("tile");
+        await tiles.nth(0).hover();
+        await tiles
+          .nth(0)
+          .getByRole("button", { name: /^Select/ })
+          .click();
+        await page.getByRole("button", { name: "Favourite" }).click();
+        await page.getByText("Favourites updated").waitFor(WAIT);
+        await tiles.nth(0).hover();
+        await tiles
+          .nth(0)
+          .getByRole("button", { name: /^Select/ })
+          .click();
+        await tiles.nth(1).click({ modifiers: ["Shift"] });
+        await page.getByRole("button", { name: "Tag" }).click();
+        await page.getByRole("dialog").getByLabel("Tag").fill("beach");
+        await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
+        await page.getByText("Tagged 2 items").waitFor(WAIT);
+        await page.getByRole("link", { name: "Tags" }).click();
+        await page.getByRole("link", { name: /beach/ }).getByText("2 items").waitFor(WAIT);
+        await shot(page, "tags");
+        await page.getByRole("link", { name: /beach/ }).click();
+        await page.getByRole("heading", { name: "Tag: beach" }).waitFor(WAIT);
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="tile"]').length === 2,
+          null,
+          WAIT,
+        );
+        await page.getByRole("link", { name: "Library" }).click();
+        await page.getByRole("button", { name: "Favourites" }).click();
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="tile"]').length === 1,
+          null,
+          WAIT,
+        );
+        await page.getByRole("link", { name: "Albums" }).click();
+        await page.getByTestId("album-card").filter({ hasText: "Holiday" }).click();
+      },
+      { needsShares: true },
+    );
+
+    await step(
       "share the album with a password",
       async () => {
         await page.getByRole("button", { name: "Share" }).first().click();

@@ -185,6 +185,7 @@ export default function Viewer({
 function PhotoStage({ asset, onSwipe }) {
   const { t } = useTranslation();
   const [view, setView] = useState({ scale: 1, x: 0, y: 0 });
+  const [painted, setPainted] = useState(false);
   const zoomed = view.scale > 1;
   const preview = useAssetUrl(asset, "preview");
   const thumb = useAssetUrl(asset, "thumb");
@@ -265,9 +266,11 @@ function PhotoStage({ asset, onSwipe }) {
         display: "flex",
         alignItems: "center",
         justifyContent: "center",
-        backgroundImage: placeholderUrl(asset.placeholder)
-          ? `url(${placeholderUrl(asset.placeholder)})`
-          : undefined,
+        // the placeholder until the first picture has loaded
+        backgroundImage:
+          !painted && placeholderUrl(asset.placeholder)
+            ? `url(${placeholderUrl(asset.placeholder)})`
+            : undefined,
         backgroundSize: "contain",
         backgroundRepeat: "no-repeat",
         backgroundPosition: "center",
@@ -279,6 +282,7 @@ function PhotoStage({ asset, onSwipe }) {
           alt={asset.original_filename}
           data-testid="viewer-image"
           draggable={false}
+          onLoad={() => setPainted(true)}
           style={{
             maxWidth: "100%",
             maxHeight: "100%",
