@@ -539,11 +539,16 @@ async function main() {
       await phone.close();
     });
 
-    await step("sign out returns to sign-in, and a protected page asks to sign in", async () => {
+    await step("sign out; a protected page asks to sign in, then comes back", async () => {
       await page.getByRole("button", { name: "Sign out" }).first().click();
       await page.getByRole("heading", { name: "Sign in" }).waitFor(WAIT);
       await page.goto(server.base + "/albums");
       await page.waitForURL(/\/login\?next=%2Falbums/, WAIT);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(/\/albums$/, WAIT);
+      await page.getByRole("heading", { name: "Albums" }).waitFor(WAIT);
     });
 
     await step("Swagger UI at /api/docs reads the OpenAPI document", async () => {
