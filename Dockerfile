@@ -1,8 +1,15 @@
-# itcloud on Debian 12: builds the core and runs `itcloud serve`.
+# itcloud on Debian 12: builds the core and the web app and runs `itcloud serve`.
+FROM node:20-bookworm-slim AS web
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npx vite build
+
 FROM debian:12-slim AS build
 WORKDIR /src
 COPY scripts/install-deps scripts/install-deps
-RUN scripts/install-deps
+RUN scripts/install-deps --core
 COPY . .
 RUN make bin/itcloud
 
@@ -16,7 +23,7 @@ COPY --from=build /src/bin/itcloud /app/bin/itcloud
 COPY lua /app/lua
 COPY config /app/config
 COPY migrations /app/migrations
-COPY static /app/static
+COPY --from=web /src/static /app/static
 ENV APP_ENV=prod HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 VOLUME /data
 EXPOSE 8080

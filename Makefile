@@ -18,7 +18,10 @@ TESTS    := $(TEST_SRC:core/tests/%.c=build/tests/%)
 
 .PHONY: all deps run test asan bench clean
 
-all: deps bin/itcloud
+# The web app: npm ci from the committed lock file, then vite build into static/.
+WEB_SRC  := $(shell find frontend/src -type f) frontend/index.html frontend/vite.config.js
+
+all: deps bin/itcloud static/index.html
 
 # Debian packages the build and the tests need (installed only when missing).
 deps:
@@ -44,6 +47,13 @@ build/tests/%: core/tests/%.c core/tests/harness.h $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ASAN) $(LDFLAGS) -o $@ $< $(ASAN_OBJ) $(LDLIBS)
 
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/index.html: frontend/node_modules/.package-lock.json $(WEB_SRC)
+	cd frontend && npx vite build --logLevel warn
+
 asan: bin/itcloud-asan
 
 run: all
@@ -57,4 +67,4 @@ bench: all
 	bench/run
 
 clean:
-	rm -rf build bin
+	rm -rf build bin static

@@ -58,9 +58,12 @@ static pthread_mutex_t tracked_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stopping;
 static atomic_int requests_in_flight;   /* drained before stopping */
 
+/* 'wasm-unsafe-eval' lets the web app compile its SHA-256 WebAssembly (upload hashing);
+ * it allows no string-to-code evaluation. */
 static const char SECURITY_CSP[] =
     "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: "
-    "http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; script-src 'self' "
+    "'wasm-unsafe-eval'; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 static long long monotonic_ms(void) {
@@ -431,7 +434,10 @@ static enum MHD_Result dispatch_to_lua(struct MHD_Connection *c, request_state *
 
 /* --- the access handler --------------------------------------------------------------- */
 
+/* /api/docs is a page of the web app (Swagger UI), not an API call. */
 static bool is_lua_path(const char *url) {
+    if (!strcmp(url, "/api/docs") || !strncmp(url, "/api/docs/", 10))
+        return false;
     return !strncmp(url, "/api/", 5) || !strcmp(url, "/api") || !strcmp(url, "/readyz");
 }
 

@@ -512,8 +512,9 @@ function M.prune_changes(now)
   return count
 end
 
---- Bytes and counts used, and the quota (nil when unlimited).
--- @return { used_bytes, quota_bytes, photos, videos, trashed } | nil, err
+--- Bytes and counts used, the quota (nil when unlimited),
+-- and how many days the trash keeps things (the app shows the days left).
+-- @return { used_bytes, quota_bytes, photos, videos, trashed, trash_retention_days } | nil, err
 function M.usage(user)
   local row, err = assets_repo.usage(user.id)
   if not row then
@@ -525,6 +526,7 @@ function M.usage(user)
     photos = row.photos,
     videos = row.videos,
     trashed = row.trashed,
+    trash_retention_days = policy.trash_retention_days(),
   }
 end
 

@@ -418,6 +418,7 @@ describe("library on " .. backend .. " storage #storage", function()
       assert.equal(1234, usage.used_bytes)
       assert.equal(1, usage.photos)
       assert.equal(0, usage.videos)
+      assert.equal(30, usage.trash_retention_days)
     end)
   end)
 

@@ -565,7 +565,8 @@ describe("services.assets", function()
       fixtures.asset(owner, { size_bytes = 25 })
       fixtures.asset(owner, { status = "failed", size_bytes = 1000000 })
       -- the trashed video still takes space, but is counted as trash, not as a video
-      assert.same({ used_bytes = 2025, photos = 1, videos = 0, trashed = 1 }, assets.usage(owner))
+      assert.same({ used_bytes = 2025, photos = 1, videos = 0, trashed = 1,
+        trash_retention_days = 30 }, assets.usage(owner))
       assert.is_nil(assets.usage(owner).quota_bytes)
     end)
 

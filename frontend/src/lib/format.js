@@ -1,0 +1,63 @@
+// Sizes, dates and durations formatted for the UI's language.
+
+const UNITS = ["B", "KB", "MB", "GB", "TB"];
+
+/** "1.5 MB" / "1,5 МБ": decimal units, the number formatted per locale. */
+export function formatBytes(bytes, locale, unitNames = UNITS) {
+  let value = Number(bytes) || 0;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  const n = new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  return `${n} ${unitNames[unit]}`;
+}
+
+/** The date an asset was taken (or uploaded). */
+export function assetDate(asset) {
+  return asset.captured_at || asset.created_at;
+}
+
+/** A day heading: "Monday, 3 March 2025" in the locale's order. */
+export function formatDay(iso, locale) {
+  return new Intl.DateTimeFormat(locale, {
+    weekday: "short",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  }).format(new Date(iso));
+}
+
+/** A month heading: "March 2025". */
+export function formatMonth(iso, locale) {
+  return new Intl.DateTimeFormat(locale, {
+    month: "long",
+    year: "numeric",
+    timeZone: "UTC",
+  }).format(new Date(iso));
+}
+
+/** Date and time, for the info panel and lists. */
+export function formatDateTime(iso, locale) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(
+    new Date(iso),
+  );
+}
+
+/** "1:05" for a video length in milliseconds. */
+export function formatDuration(ms) {
+  const total = Math.round((ms || 0) / 1000);
+  const m = Math.floor(total / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return `${m}:${s}`;
+}
+
+/** Whole days left before an item trashed at `deletedAt` is removed, never below 0. */
+export function daysLeft(deletedAt, retentionDays, now = Date.now()) {
+  const end = new Date(deletedAt).getTime() + retentionDays * 86400000;
+  return Math.max(0, Math.ceil((end - now) / 86400000));
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { daysLeft, formatBytes, formatDuration } from "./format.js";
+
+describe("formatBytes", () => {
+  it("uses decimal units and the locale's decimal mark", () => {
+    expect(formatBytes(1500000, "en")).toBe("1.5 MB");
+    expect(formatBytes(1500000, "ru", ["Б", "КБ", "МБ", "ГБ", "ТБ"])).toBe("1,5 МБ");
+    expect(formatBytes(999, "en")).toBe("999 B");
+  });
+});
+
+describe("formatDuration", () => {
+  it("writes minutes and seconds", () => {
+    expect(formatDuration(65000)).toBe("1:05");
+    expect(formatDuration(0)).toBe("0:00");
+  });
+});
+
+describe("daysLeft", () => {
+  it("counts whole days to the end of the retention, never below zero", () => {
+    const now = Date.parse("2025-03-10T12:00:00Z");
+    expect(daysLeft("2025-03-10T00:00:00Z", 30, now)).toBe(30);
+    expect(daysLeft("2025-02-01T00:00:00Z", 30, now)).toBe(0);
+  });
+});

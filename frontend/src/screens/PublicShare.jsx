@@ -1,0 +1,185 @@
+// The public page of a share link: works signed out; a password prompt first when the
+// share has one (nothing about the share is shown before unlock), then the album's
+// grid or the single asset, the viewer, and downloads when the owner allowed them.
+import { lazy, Suspense, useState } from "react";
+import { useParams } from "react-router";
+import { useTranslation } from "react-i18next";
+import { useQuery } from "@tanstack/react-query";
+import {
+  Alert,
+  Box,
+  Button,
+  Container,
+  Paper,
+  Snackbar,
+  Stack,
+  TextField,
+  Typography,
+} from "@mui/material";
+import { publicShare } from "../api/client.js";
+import AssetGrid from "../components/AssetGrid.jsx";
+import { downloadAll } from "../components/download.js";
+import Loading from "../components/Loading.jsx";
+import { MediaContext, shareSource } from "../components/media.js";
+import { useAssetList } from "../components/useAssetList.js";
+import LanguageSelect from "../components/LanguageSelect.jsx";
+
+const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
+
+/** What the share answer says is locked: a password is needed first. */
+export function needsPassword(err) {
+  return !!err && err.status === 401 && err.code === "share_locked";
+}
+
+export default function PublicShare() {
+  const { token } = useParams();
+  const [session, setSession] = useState(null);
+  const head = useQuery({
+    queryKey: ["share", token, session],
+    queryFn: () => publicShare.get(token, session),
+    retry: false,
+  });
+  if (head.isLoading) return <Loading />;
+  if (needsPassword(head.error)) return <Unlock token={token} onUnlocked={setSession} />;
+  if (head.error) return <Unavailable />;
+  return <ShareContent token={token} session={session} head={head.data} />;
+}
+
+function Frame({ children }) {
+  return (
+    <Container maxWidth="lg" sx={{ py: 3 }}>
+      <Stack direction="row" alignItems="center" sx={{ mb: 2 }}>
+        <Typography variant="h6" sx={{ flex: 1 }}>
+          itcloud
+        </Typography>
+        <Box sx={{ width: 160 }}>
+          <LanguageSelect />
+        </Box>
+      </Stack>
+      {children}
+    </Container>
+  );
+}
+
+function Unavailable() {
+  const { t } = useTranslation();
+  return (
+    <Frame>
+      <Alert severity="warning" data-testid="share-unavailable">
+        {t("share.unavailable")}
+      </Alert>
+    </Frame>
+  );
+}
+
+function Unlock({ token, onUnlocked }) {
+  const { t } = useTranslation();
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState(null);
+  return (
+    <Frame>
+      <Paper
+        component="form"
+        sx={{ p: 3, maxWidth: 400, mx: "auto" }}
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(null);
+          try {
+            const body = await publicShare.unlock(token, password);
+            onUnlocked(body.share_session);
+          } catch (err) {
+            setError(err.status === 429 ? t("share.tooMany") : t("share.wrongPassword"));
+          }
+        }}
+      >
+        <Stack spacing={2}>
+          <Typography variant="h6" component="h1">
+            {t("share.locked")}
+          </Typography>
+          {error && <Alert severity="error">{error}</Alert>}
+          <TextField
+            label={t("share.password")}
+            type="password"
+            autoFocus
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            slotProps={{ htmlInput: { "data-testid": "share-password" } }}
+          />
+          <Button type="submit" variant="contained">
+            {t("share.unlock")}
+          </Button>
+        </Stack>
+      </Paper>
+    </Frame>
+  );
+}
+
+function ShareContent({ token, session, head }) {
+  const { t } = useTranslation();
+  const allowDownload = head.share.allow_download;
+  const source = shareSource(token, session, allowDownload);
+  const [viewing, setViewing] = useState(null);
+  const single = head.asset && !head.items;
+  const list = useAssetList(
+    ["share-assets", token, session],
+    (cursor, limit) =>
+      cursor ? publicShare.get(token, session, { cursor, limit }) : Promise.resolve(head),
+    !single,
+  );
+  const items = single ? [head.asset] : list.items;
+  const title = head.album?.title || head.asset?.original_filename || "";
+  const [message, setMessage] = useState(null);
+  const act = (action, targets) => {
+    if (action !== "download") return;
+    downloadAll(source, targets).catch((err) =>
+      setMessage(err.code === "location_withheld" ? t("share.locationWithheld") : err.message),
+    );
+  };
+  return (
+    <MediaContext.Provider value={source}>
+      <Frame>
+        <Stack direction="row" alignItems="center" sx={{ mb: 2 }}>
+          <Typography variant="h5" component="h1" sx={{ flex: 1 }} data-testid="share-title">
+            {title}
+          </Typography>
+          {allowDownload && (
+            <Button
+              variant="outlined"
+              onClick={() => act("download", items)}
+              data-testid="share-download"
+            >
+              {t("actions.download")}
+            </Button>
+          )}
+        </Stack>
+        {single ? (
+          <Button onClick={() => setViewing(0)} sx={{ p: 0 }}>
+            <AssetGrid list={{ items, isLoading: false }} onOpen={setViewing} />
+          </Button>
+        ) : (
+          <AssetGrid list={list} onOpen={setViewing} />
+        )}
+        {viewing !== null && items[viewing] && (
+          <Suspense fallback={null}>
+            <Viewer
+              items={items}
+              index={viewing}
+              onIndex={setViewing}
+              onClose={() => setViewing(null)}
+              onAction={act}
+              actions={allowDownload ? ["download"] : []}
+              hasMore={!single && list.hasNextPage}
+              loadMore={list.fetchNextPage}
+            />
+          </Suspense>
+        )}
+        <Snackbar
+          open={!!message}
+          autoHideDuration={6000}
+          onClose={() => setMessage(null)}
+          message={message}
+        />
+      </Frame>
+    </MediaContext.Provider>
+  );
+}
