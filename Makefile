@@ -18,7 +18,9 @@ TESTS    := $(TEST_SRC:core/tests/%.c=build/tests/%)
 
 .PHONY: all deps run test asan bench clean
 
-# The web app: npm ci from the committed lock file, then vite build into static/.
+# The web app: npm ci from the committed lock file, then vite build into static/, with
+# the Node.js scripts/install-deps puts in build/node when the system's is too old.
+export PATH := $(CURDIR)/build/node/bin:$(PATH)
 WEB_SRC  := $(shell find frontend/src -type f) frontend/index.html frontend/vite.config.js
 
 all: deps bin/itcloud static/index.html
