@@ -120,6 +120,7 @@ static int heartbeat_start(pthread_t *thread) {
     return 0;
 }
 
+/* Ends the heartbeat (after a renewal in progress) and waits for its thread. */
 static void heartbeat_stop(pthread_t thread) {
     pthread_mutex_lock(&heartbeat_lock);
     heartbeat_stopping = true;
