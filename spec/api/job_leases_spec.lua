@@ -58,7 +58,8 @@ describe("job leases", function()
     local asset = library.upload(server, account, file:read("a"),
       { filename = "clip.mp4", content_type = "video/mp4" })
     file:close()
-    local first = core.db.query("SELECT id FROM jobs WHERE payload LIKE ?", "%" .. asset.id .. "%")[1]
+    local first = core.db.query("SELECT id FROM jobs WHERE payload LIKE ?",
+      "%" .. asset.id .. "%")[1]
     assert.equal("done", job_when(first.id, 30, function(row) return row.state == "done" end).state)
 
     -- the original becomes a pipe nobody writes to yet, and the video is queued again
@@ -78,11 +79,9 @@ describe("job leases", function()
       return row.state ~= "running" or row.lease_owner ~= claimed.lease_owner
         or (clock.now() > first_expiry + 2 and clock.parse(row.lease_expires_at) > first_expiry)
     end)
-    assert.same({ "running", 1, claimed.lease_owner }, { held.state, held.attempts, held.lease_owner })
-    assert.is_true(clock.parse(held.lease_expires_at) > first_expiry)
 
-    -- the video arrives: written into the pipe for each program that opens it (ffprobe,
-    -- then ffmpeg) until the job ends
+    -- the video arrives (before any verdict, so that no ffprobe is left waiting): written
+    -- into the pipe for each program that opens it (ffprobe, then ffmpeg) until the job ends
     local done
     for _ = 1, 60 do
       os.execute("timeout 1 dd status=none if=" .. clip_path .. " of=" .. pipe)
@@ -91,6 +90,9 @@ describe("job leases", function()
         break
       end
     end
+    assert.same({ "running", 1, claimed.lease_owner },
+      { held.state, held.attempts, held.lease_owner })
+    assert.is_true(clock.parse(held.lease_expires_at) > first_expiry)
     assert.same({ "done", 1 }, { done.state, done.attempts })
     local shown = server.request("GET", "/api/v1/assets/" .. asset.id,
       { headers = api.bearer(account.token) }).json().asset
