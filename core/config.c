@@ -74,7 +74,7 @@ static const option options[] = {
     OPT("HOUSEKEEPING_INTERVAL_SECONDS", OPT_INT, "300", 1, 86400, housekeeping_interval_seconds),
     OPT("WORKER_PROCESSES", OPT_INT, "1", 0, 64, worker_processes),
     OPT("JOB_MAX_ATTEMPTS", OPT_INT, "3", 1, 100, job_max_attempts),
-    OPT("JOB_LEASE_SECONDS", OPT_INT, "300", 5, 86400, job_lease_seconds),
+    OPT("JOB_LEASE_SECONDS", OPT_INT, "30", 5, 86400, job_lease_seconds),
     OPT("MAX_IMAGE_PIXELS", OPT_INT64, "100000000", 1, 268435456, max_image_pixels),
     OPT("WORKER_MEMORY_LIMIT_BYTES", OPT_INT64, "2147483648", 268435456, 1099511627776,
         worker_memory_limit_bytes),

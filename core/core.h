@@ -24,6 +24,7 @@ int luaopen_core_storage(lua_State *L);
 int luaopen_core_image(lua_State *L);
 int luaopen_core_process(lua_State *L);
 int luaopen_core_redis(lua_State *L);
+int luaopen_core_worker(lua_State *L);
 
 /* Checks a REDIS_URL (redis://[user[:password]@]host[:port][/db]) at start-up.
  * Returns 0, or -1 with a message naming REDIS_URL. (mod_redis.c) */

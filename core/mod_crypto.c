@@ -43,9 +43,15 @@
 #define HASH_WAIT_SECONDS 10            /* how long a caller waits for an argon2 slot */
 #define HASH_BUSY         1             /* not an argon2 code: those are <= 0 */
 
-/* The hash of 32 random bytes nobody kept, with the current parameters: dummy_verify checks
- * passwords against it so that logins for unknown accounts cost as much as real ones. */
-static const char DUMMY_HASH[] = "$argon2id$v=19$m=19456,t=2,p=1$WWtczoLajOfPWV4G3yLSCg$"
+#define AS_TEXT(x)  #x
+#define MACRO_TEXT(x) AS_TEXT(x)
+
+/* The hash of 32 random bytes nobody kept: dummy_verify checks passwords against it so
+ * that logins for unknown accounts cost as much as real ones. Its parameters are written
+ * from the macros above, so it costs what a current hash costs whatever they become. */
+static const char DUMMY_HASH[] = "$argon2id$v=19$m=" MACRO_TEXT(ARGON2_M_KIB)
+                                 ",t=" MACRO_TEXT(ARGON2_T_COST) ",p=" MACRO_TEXT(ARGON2_LANES)
+                                 "$WWtczoLajOfPWV4G3yLSCg$"
                                  "OAllLJAQGJs08EkmF0hyHEpt0q3qflizY3Of8yKi4Ag";
 
 /* ---- HMAC-SHA256 ------------------------------------------------------------------------- */

@@ -113,7 +113,7 @@ void core_open_primitives(lua_State *L) {
         {"log", luaopen_core_log},   {"time", luaopen_core_time},     {"json", luaopen_core_json},
         {"config", luaopen_core_config}, {"storage", luaopen_core_storage},
         {"image", luaopen_core_image},     {"process", luaopen_core_process},
-        {"redis", luaopen_core_redis},   {NULL, NULL}};
+        {"redis", luaopen_core_redis},   {"worker", luaopen_core_worker}, {NULL, NULL}};
     lua_newtable(L);
     for (const luaL_Reg *m = modules; m->name; m++) {
         m->func(L);

@@ -1,10 +1,13 @@
 /* worker.c -- job-running processes: `itcloud worker` polls the queue through the
  * app's Lua (app.work()), waking early when Redis says a job was queued
- * (app.wait_for_work()), and `serve` keeps WORKER_PROCESSES of them alive, so a
+ * (app.wait_for_work()), while a heartbeat thread with its own VM keeps the running
+ * job's lease (app.renew_lease()); `serve` keeps WORKER_PROCESSES of them alive, so a
  * decoder crash kills a worker, never the API. */
 #include "worker.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +65,70 @@ static void idle(vm *v) {
     }
 }
 
+static pthread_mutex_t heartbeat_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t heartbeat_wake;
+static bool heartbeat_stopping;
+
+/* Every third of JOB_LEASE_SECONDS, extends the lease of the job the main thread is
+ * running (the runner names it in core.worker), so a job busy for longer than its
+ * lease in a decoder, a child process or storage keeps it, while a worker that dies
+ * (kill -9, a crash, the time limit) stops renewing and loses it within a lease. */
+static void *heartbeat_loop(void *arg) {
+    long interval_ms = cfg.job_lease_seconds * 1000 / 3;
+    pthread_mutex_lock(&heartbeat_lock);
+    while (!heartbeat_stopping) {
+        struct timespec due;
+        clock_gettime(CLOCK_MONOTONIC, &due);
+        due.tv_sec += interval_ms / 1000;
+        due.tv_nsec += (interval_ms % 1000) * 1000000L;
+        if (due.tv_nsec >= 1000000000L) {
+            due.tv_sec++;
+            due.tv_nsec -= 1000000000L;
+        }
+        int rc = 0;
+        while (!heartbeat_stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&heartbeat_wake, &heartbeat_lock, &due);
+        if (heartbeat_stopping)
+            break;
+        pthread_mutex_unlock(&heartbeat_lock);
+        vm *v = vm_for_thread();   /* rebuilt after a reload, like the main thread's */
+        if (v)
+            vm_call_app(v, "renew_lease");
+        pthread_mutex_lock(&heartbeat_lock);
+    }
+    pthread_mutex_unlock(&heartbeat_lock);
+    return NULL;   /* the thread's VM is freed as the thread exits */
+}
+
+/* Starts the heartbeat with every signal blocked in it, so SIGTERM and SIGHUP reach
+ * the main thread's handlers and interrupt its sleeps. Returns 0, or -1 (logged). */
+static int heartbeat_start(pthread_t *thread) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&heartbeat_wake, &attr);
+    pthread_condattr_destroy(&attr);
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    int rc = pthread_create(thread, NULL, heartbeat_loop, NULL);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (rc != 0) {
+        log_fmt(LOG_ERROR, "worker", "cannot start the lease heartbeat: %s", strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Ends the heartbeat (after a renewal in progress) and waits for its thread. */
+static void heartbeat_stop(pthread_t thread) {
+    pthread_mutex_lock(&heartbeat_lock);
+    heartbeat_stopping = true;
+    pthread_cond_signal(&heartbeat_wake);
+    pthread_mutex_unlock(&heartbeat_lock);
+    pthread_join(thread, NULL);
+}
+
 int worker_run(void) {
     struct sigaction stop = {.sa_handler = on_stop}, hup = {.sa_handler = on_hup};
     sigaction(SIGTERM, &stop, NULL);
@@ -69,6 +136,9 @@ int worker_run(void) {
     sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
     limit_memory();
+    pthread_t heartbeat;
+    if (heartbeat_start(&heartbeat) != 0)
+        return 1;
     log_write(LOG_INFO, "worker", "started", NULL);
     while (!stop_requested) {
         if (reload_requested) {
@@ -85,6 +155,7 @@ int worker_run(void) {
         if (ran <= 0)
             idle(v);
     }
+    heartbeat_stop(heartbeat);
     log_write(LOG_INFO, "worker", "stopped", NULL);
     return 0;
 }

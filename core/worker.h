@@ -3,7 +3,8 @@
 #ifndef ITCLOUD_WORKER_H
 #define ITCLOUD_WORKER_H
 
-/* Runs jobs (app.work()) until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit code. */
+/* Runs jobs (app.work()) until SIGTERM/SIGINT, while a heartbeat thread renews the
+ * running job's lease (app.renew_lease()); SIGHUP reloads. Returns the exit code. */
 int worker_run(void);
 
 /* Starts `count` worker processes (this binary with "worker"). Call before any thread

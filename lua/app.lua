@@ -163,6 +163,14 @@ function M.work()
   return jobs.run_due(1)
 end
 
+--- Extend the lease of the job this worker process is running, called by its heartbeat
+-- thread (a VM of its own) every third of JOB_LEASE_SECONDS while the job's thread may
+-- be busy in C (a decoder, ffmpeg, storage).
+-- @return 1 when a lease was renewed, 0 otherwise
+function M.renew_lease()
+  return jobs.renew_lease() and 1 or 0
+end
+
 -- Longest single wait for a wake-up: the worker checks for a stop or reload in between.
 local WAKE_WAIT_SECONDS = 1
 

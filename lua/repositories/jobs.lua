@@ -47,6 +47,13 @@ function M.claim(owner, now_iso, lease_until_iso)
   return rows[1]
 end
 
+--- Extend a running job's lease to `lease_until_iso` (only while `owner` holds it).
+-- @return rows changed (0: the job finished, or another worker took it) | nil, err
+function M.renew(id, owner, lease_until_iso)
+  return db.exec("UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?"
+    .. " AND state = 'running'", lease_until_iso, id, owner)
+end
+
 --- Mark a job done (only by the worker holding its lease).
 -- @return rows changed | nil, err
 function M.complete(id, owner, now_iso)

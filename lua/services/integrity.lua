@@ -26,10 +26,9 @@ function M.sample_size(total)
 end
 
 -- Seconds one scrub job may read before it hands the rest of its period to a follow-up
--- job: well inside the lease (no other worker takes it meanwhile) and the wall-clock
--- limit of a job.
+-- job: well inside the wall-clock limit of a job (its worker renews the lease meanwhile).
 local function time_budget()
-  return math.max(1, math.min(config.job_lease_seconds, config.job_timeout_seconds) // 2)
+  return math.max(1, config.job_timeout_seconds // 2)
 end
 
 -- "ok" | "mismatch" | "missing" for one original | nil, err when storage failed.

@@ -5,6 +5,7 @@ local config = require("core.config")
 local json = require("core.json")
 local log = require("core.log")
 local clock = require("infra.clock")
+local current_job = require("infra.current_job")
 local errors = require("domain.errors")
 local ids = require("infra.ids")
 local jobs_repo = require("repositories.jobs")
@@ -20,7 +21,8 @@ local HANDLERS = {
   ["integrity.scrub"] = "jobs.integrity",
 }
 
--- The name this VM's leases carry (one VM runs one job at a time).
+-- The name this VM's leases carry (one VM runs one job at a time; the heartbeat, in
+-- another VM, renews what current_job names, owner included).
 local WORKER_ID = "worker-" .. ids.uuid()
 
 local WORKER_LOST = "the worker running it stopped (a crash, or the memory or time limit)"
@@ -96,8 +98,11 @@ function M.run_one(worker)
   -- for ever, so it fails for good here
   local ok, result, reason = true, nil, WORKER_LOST
   if job.attempts <= config.job_max_attempts then
+    -- while the handler runs, the worker's heartbeat renews the lease (renew_lease)
+    current_job.set(job.id, worker)
     -- a job runner is one of the two places that catch errors (STYLE.md section 4)
     ok, result, reason = pcall(handler.run, payload)
+    current_job.clear()
   end
   if ok and result then
     jobs_repo.complete(job.id, worker, clock.iso())
@@ -117,6 +122,29 @@ function M.run_one(worker)
     jobs_repo.fail(job.id, worker, message, clock.iso(now + math.floor(delay)), clock.iso())
   end
   return true
+end
+
+--- Extend the lease of the job this process is running (run_one names it), by
+-- JOB_LEASE_SECONDS from now: called by the worker's heartbeat thread every third of
+-- that, so a job keeps its lease however long its handler works, and loses it within
+-- a lease once its worker is gone.
+-- @return true (renewed) | false (no job running, or its lease is no longer ours) | nil, err
+function M.renew_lease()
+  local job_id, owner = current_job.get()
+  if not job_id then
+    return false
+  end
+  local lease_until = clock.iso(clock.now() + config.job_lease_seconds)
+  local count, err = jobs_repo.renew(job_id, owner, lease_until)
+  if not count then
+    log.warn("job lease not renewed", { mod = "services.jobs", job_id = job_id, err = err })
+    return nil, err
+  end
+  if count == 0 and current_job.get() == job_id then
+    log.warn("job lease lost: the job is no longer this worker's", { mod = "services.jobs",
+      job_id = job_id })
+  end
+  return count > 0
 end
 
 --- Run due jobs until none is left or `max_jobs` have run.

@@ -32,9 +32,10 @@ describe("integrity scrub #storage", function()
     return res.json().integrity
   end
 
-  -- the report once `test` holds for it (or the last one, after 10 s)
+  -- the report once `test` holds for it (or the last one, after about 30 s: a scrub runs
+  -- every second, but on a loaded machine the jobs before it can take a while)
   local function report_after(test)
-    for _ = 1, 200 do
+    for _ = 1, 600 do
       local r = report()
       if test(r) then
         return r

@@ -129,7 +129,7 @@ describe("services.integrity", function()
     original(owner, "one " .. core.crypto.random_bytes(16))
     original(owner, "two " .. core.crypto.random_bytes(16))
     original(owner, "three " .. core.crypto.random_bytes(16))
-    -- a clock that jumps a minute at each reading: the budget (half of the 300 s lease)
+    -- a clock that jumps a minute at each reading: the budget (half of the 300 s limit)
     -- runs out after two originals
     local t = 1800000000
     local scrub = wired({ ["infra.clock"] = { now = function()

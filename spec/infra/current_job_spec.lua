@@ -1,0 +1,15 @@
+local current_job = require("infra.current_job")
+
+describe("infra.current_job", function()
+  after_each(function()
+    current_job.clear()
+  end)
+
+  it("names the job being run and the lease owner it was claimed as, until cleared", function()
+    assert.is_nil(current_job.get())
+    current_job.set("job-1", "worker-a")
+    assert.same({ "job-1", "worker-a" }, { current_job.get() })
+    current_job.clear()
+    assert.is_nil(current_job.get())
+  end)
+end)
