@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,8 +109,14 @@ static int process_run(lua_State *L) {
         close(out_pipe[1]);
         return core_fail(L, "cannot run %s: %s", argv[0], strerror(errno));
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* the child dies with its parent: a worker killed mid-job (SIGKILL, its memory
+         * or time limit) leaves no ffmpeg running on */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
         dup2(out_pipe[1], 1);
