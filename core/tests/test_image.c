@@ -229,6 +229,84 @@ static void check_jpeg(lua_State *L) {
           "max_pixels is checked against the header size");
 }
 
+/* Colour stripes and a checkerboard over the gradient: detail at every scale, so the
+ * streamed and buffered paths are compared where they could differ. */
+static unsigned char *texture(int w, int h) {
+    unsigned char *px = gradient(w, h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char *p = px + ((size_t)y * w + x) * 3;
+            if ((x / 7 + y / 5) % 2)
+                p[2] = (unsigned char)(x % 11 * 23);
+            if (x % 13 < 3)
+                p[1] = 255 - p[1];
+        }
+    return px;
+}
+
+static void check_streaming(lua_State *L) {
+    unsigned char *px = texture(3000, 2000);
+    make_jpeg(L, "TEXTURE", px, 3000, 2000, 92);
+    free(px);
+    CHECK(run_lua(L, "same = function(a, b, step)\n"
+                     "  local w, h = a:size()\n"
+                     "  local w2, h2 = b:size()\n"
+                     "  if w ~= w2 or h ~= h2 then print('#   sizes differ') return false end\n"
+                     "  for y = 0, h - 1, step do for x = 0, w - 1, step do\n"
+                     "    local p, q = {a:pixel(x, y)}, {b:pixel(x, y)}\n"
+                     "    for c = 1, #p do if p[c] ~= q[c] then\n"
+                     "      print(string.format('#   at %d,%d: %d vs %d', x, y, p[c], q[c]))\n"
+                     "      return false end end\n"
+                     "  end end\n"
+                     "  return true\n"
+                     "end\n"
+                     "for _, box in ipairs({512, 2048, 700}) do\n"
+                     "  local fitted <close> = I.decode(TEXTURE, {fit = box})\n"
+                     "  local whole <close> = I.decode(TEXTURE, {target = box})\n"
+                     "  local thumb <close> = whole:thumbnail(box)\n"
+                     "  if not same(fitted, thumb, box == 2048 and 3 or 1) then return false end\n"
+                     "end\n"
+                     "return true"),
+          "fit (rows resampled as they are decoded) gives the pixels of decode + thumbnail");
+    CHECK(run_lua(L, "local bm <close> = I.decode(BIG_JPEG, {fit = 512})\n"
+                     "local w, h = bm:size()\n"
+                     "local sw, sh = bm:source_size()\n"
+                     "local t <close> = bm:thumbnail(100)\n"
+                     "local o <close> = t:orient(6)\n"
+                     "local tw, th = o:source_size()\n"
+                     "local p <close> = I.decode(PNG_RGB, {fit = 10})\n"
+                     "local pw, ph = p:size()\n"
+                     "local psw, psh = p:source_size()\n"
+                     "return w == 512 and h == 384 and sw == 4000 and sh == 3000 and tw == 4000\n"
+                     "  and th == 3000 and grad_ok(bm, 5) and pw == 10 and ph == 5\n"
+                     "  and psw == 40 and psh == 20"),
+          "a fitted bitmap and what is made from it know the stored size");
+    CHECK(run_lua(L, "local fitted <close> = I.decode(PNG_RGB, {fit = 10})\n"
+                     "local whole <close> = I.decode(PNG_RGB)\n"
+                     "local thumb <close> = whole:thumbnail(10)\n"
+                     "local a <close> = I.decode(PNG_RGBA, {fit = 25})\n"
+                     "local b <close> = I.decode(PNG_RGBA)\n"
+                     "local bt <close> = b:thumbnail(25)\n"
+                     "return same(fitted, thumb, 1) and same(a, bt, 1) and a:channels() == 4"),
+          "a png is fitted row by row with the same pixels");
+    CHECK(run_lua(L, "local dir = os.tmpname()\n"
+                     "local function put(bytes)\n"
+                     "  local f = assert(io.open(dir, 'wb')) f:write(bytes) f:close() return dir\n"
+                     "end\n"
+                     "local a <close> = assert(I.decode_file(put(TEXTURE), {fit = 512}))\n"
+                     "local b <close> = I.decode(TEXTURE, {fit = 512})\n"
+                     "local p <close> = assert(I.decode_file(put(PNG_RGBA), {fit = 20}))\n"
+                     "local q <close> = I.decode(PNG_RGBA, {fit = 20})\n"
+                     "local ok = same(a, b, 1) and same(p, q, 1)\n"
+                     "  and refused('corrupt image: ', I.decode_file(put(TEXTURE:sub(1, 5000))))\n"
+                     "  and refused('image too large', I.decode_file(put(BIG_JPEG), {max_pixels = 1000}))\n"
+                     "  and refused('unsupported format', I.decode_file(put('hello')))\n"
+                     "  and refused('unsupported format', I.decode_file(put('')))\n"
+                     "os.remove(dir)\n"
+                     "return ok and refused('cannot open the file: ', I.decode_file(dir))"),
+          "decode_file: a jpeg read from its file, a png, and the refusals");
+}
+
 static void check_png(lua_State *L) {
     enum { W = 40, H = 20 };
     unsigned char rgb[W * H * 3], rgba[W * H * 4], grey[W * H], pal[W * H];
@@ -385,6 +463,7 @@ static void check_handles(lua_State *L) {
     CHECK(run_lua(L, "local bm <close> = I.decode(PNG_RGB)\n"
                      "return not pcall(I.decode, PNG_RGB, {max_pixels = 0})\n"
                      "  and not pcall(I.decode, PNG_RGB, {target = 'x'})\n"
+                     "  and not pcall(I.decode, PNG_RGB, {fit = 0}) and not pcall(I.decode_file, nil)\n"
                      "  and not pcall(I.decode, PNG_RGB, 5) and not pcall(I.decode, nil)\n"
                      "  and not pcall(bm.orient, bm, 0) and not pcall(bm.orient, bm, 9)\n"
                      "  and not pcall(bm.thumbnail, bm, 0) and not pcall(bm.encode_jpeg, bm, 101)\n"
@@ -398,6 +477,7 @@ int main(void) {
     check_bombs(L);
     check_png(L);
     check_jpeg(L);
+    check_streaming(L);
     check_hostile(L);
     check_handles(L);
     lua_close(L);

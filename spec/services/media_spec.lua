@@ -82,6 +82,7 @@ describe("services.media", function()
       ["infra.images"] = {
         info = images.info,
         decode = images.decode,
+        decode_file = images.decode_file,
         exif = function()
           return { orientation = 6, captured_at = "2019-07-04T10:00:00+02:00", make = "Canon",
             model = "EOS R5", lens_model = "RF24-105mm", exposure_time = "1/125", f_number = 4.0,
