@@ -1,16 +1,10 @@
 -- Finalize to thumbnail end to end through `serve` and its supervised worker process,
 -- on the storage backend the environment names. Tagged "storage".
 local api = require("helpers.api")
+local fixtures = require("helpers.fixtures")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 local socket = require("socket")
-
-local function fixture(name)
-  local file = assert(io.open("spec/fixtures/" .. name, "rb"))
-  local bytes = file:read("a")
-  file:close()
-  return bytes
-end
 
 local function worker_pids(server)
   local handle = io.popen("pgrep -P " .. server.pid)
@@ -49,7 +43,7 @@ describe("media pipeline #storage", function()
   end
 
   it("turns a finalized photo into a thumbnail and a preview", function()
-    local asset = library.upload(server, account, fixture("gradient-3000x2000.jpg"))
+    local asset = library.upload(server, account, fixtures.file("gradient-3000x2000.jpg"))
     assert.equal("pending", asset.thumb_status)
     local done = assert(wait_thumb(asset.id), "no thumbnail within 15 s")
     assert.equal("ready", done.thumb_status)
@@ -97,7 +91,7 @@ describe("media pipeline #storage", function()
     end
     assert.equal(1, #after)
     assert.not_equal(before[1], after[1])
-    local asset = library.upload(server, account, fixture("gradient-400x300.jpg"))
+    local asset = library.upload(server, account, fixtures.file("gradient-400x300.jpg"))
     assert.equal("ready", assert(wait_thumb(asset.id)).thumb_status)
   end)
 
