@@ -10,7 +10,6 @@
  * size_t with overflow checks. */
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,8 +306,8 @@ static size_t pixel_bytes(int w, int h, int ch) {
     return n * (size_t)ch;
 }
 
-/* What a decoder learnt about the picture's colours; applied once the bitmap has its final
- * size (colour_apply), then freed (colour_free). */
+/* What a decoder learnt about the picture's colours; decode_into applies it once the
+ * bitmap has its final size, then frees it (colour_free). */
 typedef struct {
     unsigned char *icc;     /* an embedded ICC profile, malloc'd, or NULL */
     size_t icc_len;
