@@ -12,7 +12,8 @@
 #define ACC_ROWS 3          /* output rows open at once: a source row covers at most two */
 
 /* Area weights for n_in -> n_out (n_out <= n_in): output o takes cnt[o] source pixels from
- * start[o], with weights wt[o * stride + k] summing to 1. */
+ * start[o], with weights wt[o * stride + k] summing to 1 and zeros from cnt[o] to stride,
+ * so a horizontal pass can always take `stride` taps (its row is padded to match). */
 typedef struct { int *start, *cnt; float *wt; int stride; } weights;
 
 /* One pixel in linear light, premultiplied (r, g, b, alpha; alpha 1 for RGB): four floats
@@ -69,7 +70,7 @@ static int weights_make(weights *w, int n_in, int n_out) {
     w->stride = (int)ceil(scale) + 2;
     w->start = malloc(sizeof(int) * (size_t)n_out);
     w->cnt = malloc(sizeof(int) * (size_t)n_out);
-    w->wt = malloc(sizeof(float) * (size_t)n_out * (size_t)w->stride);
+    w->wt = calloc((size_t)n_out * (size_t)w->stride, sizeof(float));
     if (!w->start || !w->cnt || !w->wt)
         return -1;
     for (int o = 0; o < n_out; o++) {
@@ -110,11 +111,15 @@ rowsampler *rowsampler_new(int in_w, int in_h, int out_w, int out_h, int channel
                        .ch = channels, .out = out};
     if (in_w == out_w && in_h == out_h)
         return rs;                                  /* rows are copied as they come */
-    rs->lin = malloc((size_t)in_w * sizeof(px4));
+    if (weights_make(&rs->wx, in_w, out_w) || weights_make(&rs->wy, in_h, out_h)) {
+        rowsampler_free(rs);
+        return NULL;
+    }
+    /* zeros after the row, where the last outputs' zero-weight taps read */
+    rs->lin = calloc((size_t)in_w + (size_t)rs->wx.stride, sizeof(px4));
     rs->hrow = malloc((size_t)out_w * sizeof(px4));
     rs->acc = malloc(ACC_ROWS * (size_t)out_w * sizeof(px4));
-    if (!rs->lin || !rs->hrow || !rs->acc || weights_make(&rs->wx, in_w, out_w) ||
-        weights_make(&rs->wy, in_h, out_h)) {
+    if (!rs->lin || !rs->hrow || !rs->acc) {
         rowsampler_free(rs);
         return NULL;
     }
@@ -134,12 +139,21 @@ static void horizontal(rowsampler *rs, const unsigned char *in) {
             lin[x] = (px4){lut[in[0]] * a, lut[in[1]] * a, lut[in[2]] * a, a};
         }
     }
+    /* `stride` taps each, the zero weights included: a fixed count the CPU predicts, and
+     * for the usual shrink of a DCT-scaled row by less than 2 (stride 4), unrolled */
     const weights *wx = &rs->wx;
-    for (int x = 0; x < rs->out_w; x++) {
+    const float *wt = wx->wt;
+    if (wx->stride == 4) {
+        for (int x = 0; x < rs->out_w; x++, wt += 4) {
+            const px4 *p = lin + wx->start[x];
+            rs->hrow[x] = wt[0] * p[0] + wt[1] * p[1] + wt[2] * p[2] + wt[3] * p[3];
+        }
+        return;
+    }
+    for (int x = 0; x < rs->out_w; x++, wt += wx->stride) {
         const px4 *p = lin + wx->start[x];
-        const float *wt = wx->wt + (size_t)x * wx->stride;
         px4 sum = {0, 0, 0, 0};
-        for (int k = 0; k < wx->cnt[x]; k++)
+        for (int k = 0; k < wx->stride; k++)
             sum += wt[k] * p[k];
         rs->hrow[x] = sum;
     }
