@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include <stdio.h>
+
+#include <jpeglib.h>
 #include <spng.h>
 #include <turbojpeg.h>
 
@@ -244,6 +247,60 @@ static unsigned char *texture(int w, int h) {
     return px;
 }
 
+/* A progressive 48x48 JPEG into global `name` whose scan script sends every AC coefficient
+ * of every component on its own, in bits from `al_max` down (one first scan and al_max
+ * refinements): 1 + 3 * 63 * (al_max + 1) scans, every one allowed by the standard. */
+static void make_many_scans(lua_State *L, const char *name, int al_max) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned char *out = NULL, *px = gradient(48, 48);
+    unsigned long size = 0;
+    int n = 1 + 3 * 63 * (al_max + 1);
+    jpeg_scan_info *scans = calloc((size_t)n, sizeof(*scans)), *sc = scans;
+    sc->comps_in_scan = 3;
+    for (int i = 0; i < 3; i++)
+        sc->component_index[i] = i;
+    sc++;                                           /* DC of all three, Ss = Se = 0 */
+    for (int comp = 0; comp < 3; comp++)
+        for (int k = 1; k < 64; k++)
+            for (int al = al_max; al >= 0; al--, sc++) {
+                sc->comps_in_scan = 1;
+                sc->component_index[0] = comp;
+                sc->Ss = sc->Se = k;
+                sc->Ah = al == al_max ? 0 : al + 1;
+                sc->Al = al;
+            }
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &out, &size);
+    c.image_width = c.image_height = 48;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    c.scan_info = scans;
+    c.num_scans = n;
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = px + (size_t)c.next_scanline * 48 * 3;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    set_bytes(L, name, out, size);
+    free(out);
+    free(scans);
+    free(px);
+}
+
+static void check_scan_limit(lua_State *L) {
+    make_many_scans(L, "SCANS_379", 1);
+    make_many_scans(L, "SCANS_946", 4);
+    CHECK(run_lua(L, "local ok <close> = assert(I.decode(SCANS_379))\n"
+                     "return grad_ok(ok, 8)\n"
+                     "  and refused('corrupt image: more than 500 scans', I.decode(SCANS_946))"),
+          "a progressive jpeg of 379 scans decodes, one of 946 is refused (a CPU bomb)");
+}
+
 static void check_streaming(lua_State *L) {
     unsigned char *px = texture(3000, 2000);
     make_jpeg(L, "TEXTURE", px, 3000, 2000, 92);
@@ -478,6 +535,7 @@ int main(void) {
     check_png(L);
     check_jpeg(L);
     check_streaming(L);
+    check_scan_limit(L);
     check_hostile(L);
     check_handles(L);
     lua_close(L);
