@@ -1105,6 +1105,10 @@ static int bitmap_orient(lua_State *L) {
     d->channels = ch;
     d->src_w = b->src_w;
     d->src_h = b->src_h;
+    if (o == 1) {                                   /* upright already: one copy */
+        memcpy(d->px, b->px, n);
+        return 1;
+    }
     for (int oy = 0; oy < d->h; oy++) {
         for (int ox = 0; ox < d->w; ox++) {
             int sx, sy;
@@ -1118,8 +1122,12 @@ static int bitmap_orient(lua_State *L) {
             case 7: sx = w - 1 - oy; sy = h - 1 - ox; break;        /* transverse */
             default: sx = w - 1 - oy; sy = ox; break;               /* 8: rotate 90 ccw */
             }
-            memcpy(d->px + ((size_t)oy * d->w + ox) * ch, b->px + ((size_t)sy * w + sx) * ch,
-                   (size_t)ch);
+            unsigned char *to = d->px + ((size_t)oy * d->w + ox) * ch;
+            const unsigned char *from = b->px + ((size_t)sy * w + sx) * ch;
+            if (ch == 3)                            /* fixed sizes: moves, not calls */
+                memcpy(to, from, 3);
+            else
+                memcpy(to, from, 4);
         }
     }
     return 1;
