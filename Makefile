@@ -1,6 +1,6 @@
 # itcloud -- `make run` builds, migrates and serves; `make test` runs every suite.
 
-PKGS     := lua5.4 lua5.4-cjson libmicrohttpd sqlite3 libargon2 libjwt openssl libcurl libturbojpeg spng libexif libwebp libheif hiredis
+PKGS     := lua5.4 lua5.4-cjson libmicrohttpd sqlite3 libargon2 libjwt openssl libcurl libturbojpeg libjpeg lcms2 spng libexif libwebp libwebpdemux libheif hiredis
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -pthread \

@@ -1,7 +1,8 @@
 --- bench/thumbnails.lua -- the itcloud side of bench/thumbnails: thumbnails every image
--- named on the command line into OUT_DIR, in this one process, the way the thumbnail job
--- does: decode with target=512 (a JPEG decodes straight to the smallest libjpeg-turbo scale
--- whose longest side is >= 512), thumbnail(512), encode_jpeg(80), write the bytes.
+-- named on the command line into OUT_DIR, in this one process: decode_file with fit=512 (a
+-- JPEG decodes from the file straight to the smallest libjpeg-turbo scale whose longest side
+-- is >= 512, its rows resampled into the 512 px box as they arrive; a PNG's rows too),
+-- encode_jpeg(80), write the bytes.
 --
 --   bin/itcloud run bench/thumbnails.lua OUT_DIR FILE...
 --
@@ -18,13 +19,7 @@ local t0 = os.clock()
 local n = 0
 for i = 2, #arg do
   local path = arg[i]
-  local f = assert(io.open(path, "rb"))
-  local bytes = f:read("a")
-  f:close()
-
-  local bitmap = assert(image.decode(bytes, { target = SIDE }))
-  local thumb = assert(bitmap:thumbnail(SIDE))
-  bitmap:close()
+  local thumb = assert(image.decode_file(path, { fit = SIDE }))
   local jpeg = assert(thumb:encode_jpeg(QUALITY))
   thumb:close()
 

@@ -1,14 +1,15 @@
 /* mod_image.c -- image decoding and thumbnails, exposed as "core.image".
- * JPEG goes through libjpeg-turbo's TurboJPEG API (2.1: tjDecompress2/tjCompress2,
- * scaled DCT decode), PNG through libspng with size limits, WebP through libwebp's
- * advanced API into our own buffer, and GIF (first frame only) and BMP through
- * stb_image compiled here with only those two decoders, a 16384 side limit and a capped
- * allocator (SECURITY.md section 1: stb_image is not safe on hostile input, so it is
- * never given more). Every decode checks the header's width*height against a pixel
- * budget before any pixel buffer exists, and all buffer sizes are computed in size_t
- * with overflow checks. */
+ * JPEG decodes through libjpeg-turbo (jpeg.c: scaled DCT, rows resampled as they arrive)
+ * and encodes through its TurboJPEG API, PNG through libspng with size limits, WebP
+ * through libwebp's advanced API into our own buffer, HEIC through libheif, and GIF
+ * (first frame only) and BMP through stb_image compiled here with only those two
+ * decoders, a 16384 side limit and a capped allocator (SECURITY.md section 1: stb_image
+ * is not safe on hostile input, so it is never given more). Embedded colour profiles are
+ * converted to sRGB (icc.c). Every decode checks the header's width*height against a
+ * pixel budget before any pixel buffer exists, and all buffer sizes are computed in
+ * size_t with overflow checks. */
+#include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,16 @@
 #include <spng.h>
 #include <turbojpeg.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
 #include <libheif/heif.h>
 #include <pthread.h>
 
 #include "core.h"
 #include "exif.h"
 #include "blurhash.h"
+#include "icc.h"
+#include "jpeg.h"
+#include "resample.h"
 
 #define BITMAP_MT "core.image.bitmap"
 #define MAX_SIDE 65535                        /* no bitmap side is ever larger */
@@ -60,7 +65,11 @@ static void *stb_capped_realloc(void *p, size_t n) {
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
-typedef struct { int w, h, channels; unsigned char *px; /* NULL = closed */ } bitmap;
+typedef struct {
+    int w, h, channels;
+    int src_w, src_h;       /* the picture's size as stored, before any scaling */
+    unsigned char *px;      /* NULL = closed */
+} bitmap;
 
 enum { FMT_NONE, FMT_JPEG, FMT_PNG, FMT_WEBP, FMT_GIF, FMT_BMP, FMT_HEIC };
 
@@ -297,72 +306,45 @@ static size_t pixel_bytes(int w, int h, int ch) {
     return n * (size_t)ch;
 }
 
-/* Decodes into b (b->px NULL on entry). `target` 0 = full size. 0 or -1 with err. */
-static int jpeg_decode(bitmap *b, const unsigned char *s, size_t len, int target, char *err,
-                       size_t errlen) {
-    int ret = -1;
-    tjhandle tj = tjInitDecompress();
-    if (tj == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int w, h, subsamp, cs;
-    if (len > ULONG_MAX ||
-        tjDecompressHeader3(tj, s, (unsigned long)len, &w, &h, &subsamp, &cs) != 0) {
-        snprintf(err, errlen, "corrupt image: %s", tjGetErrorStr2(tj));
-        goto done;
-    }
-    /* The smallest of 1/1, 1/2, 1/4, 1/8 (the SIMD-accelerated ones) that keeps the
-     * longest side >= target. */
-    int nsf = 0;
-    tjscalingfactor *sfs = tjGetScalingFactors(&nsf);
-    tjscalingfactor best = {1, 1};
-    for (int i = 0; target > 0 && sfs != NULL && i < nsf; i++) {
-        tjscalingfactor sf = sfs[i];
-        if (sf.num != 1 || (sf.denom != 2 && sf.denom != 4 && sf.denom != 8))
-            continue;
-        int sw = TJSCALED(w, sf), sh = TJSCALED(h, sf);
-        if ((sw > sh ? sw : sh) >= target && sf.denom > best.denom)
-            best = sf;
-    }
-    int sw = TJSCALED(w, best), sh = TJSCALED(h, best);
-    size_t n = pixel_bytes(sw, sh, 3);
-    if (n == 0) {
-        snprintf(err, errlen, "image too large");
-        goto done;
-    }
-    b->px = malloc(n);
-    if (b->px == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
-    if (tjDecompress2(tj, s, (unsigned long)len, b->px, sw, 0, sh, TJPF_RGB,
-                      TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0) {
-        snprintf(err, errlen, "corrupt image: %s", tjGetErrorStr2(tj));
-        free(b->px);
-        b->px = NULL;
-        goto done;
-    }
-    b->w = sw;
-    b->h = sh;
-    b->channels = 3;
-    ret = 0;
-done:
-    tjDestroy(tj);
-    return ret;
+/* What a decoder learnt about the picture's colours; decode_into applies it once the
+ * bitmap has its final size, then frees it (colour_free). */
+typedef struct {
+    unsigned char *icc;     /* an embedded ICC profile, malloc'd, or NULL */
+    size_t icc_len;
+    int has_primaries;      /* HEIC nclx primaries other than sRGB's */
+    float xy[8];            /* red, green, blue, white: x, y */
+} colour;
+
+static void colour_free(colour *c) {
+    free(c->icc);
+    c->icc = NULL;
 }
 
-/* PNG to RGB8, or RGBA8 when the image has alpha or a tRNS chunk. */
-static int png_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
-                      size_t errlen) {
+/* Keeps a copy of a profile the decoder owns; a profile too large or out of memory is
+ * dropped (the picture still shows, in the wrong colours). */
+static void colour_copy_icc(colour *c, const void *profile, size_t len) {
+    if (profile == NULL || len == 0 || len > ICC_MAX_PROFILE || (c->icc = malloc(len)) == NULL)
+        return;
+    memcpy(c->icc, profile, len);
+    c->icc_len = len;
+}
+
+/* PNG to RGB8, or RGBA8 when the image has alpha or a tRNS chunk (16-bit samples are
+ * reduced to 8). A non-interlaced PNG larger than `fit` (0 = no fit) is resampled row by
+ * row as it is decoded; an interlaced one is decoded whole and fitted by the caller. */
+static int png_decode(bitmap *b, const unsigned char *s, size_t len, int fit, colour *c,
+                      char *err, size_t errlen) {
     int ret = -1, rc;
     spng_ctx *ctx = png_open(s, len);
+    unsigned char *row = NULL;
+    rowsampler *rs = NULL;
     if (ctx == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     struct spng_ihdr ihdr;
     struct spng_trns trns;
+    struct spng_iccp iccp;
     if ((rc = spng_get_ihdr(ctx, &ihdr)) != 0) {
         png_error(rc, err, errlen);
         goto done;
@@ -371,7 +353,8 @@ static int png_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
                 ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ||
                 spng_get_trns(ctx, &trns) == 0;
     int ch = alpha ? 4 : 3, fmt = alpha ? SPNG_FMT_RGBA8 : SPNG_FMT_RGB8;
-    size_t n = pixel_bytes((int)ihdr.width, (int)ihdr.height, ch), out = 0;
+    int w = (int)ihdr.width, h = (int)ihdr.height;
+    size_t n = pixel_bytes(w, h, ch), out = 0;
     if (ihdr.width > MAX_SIDE || ihdr.height > MAX_SIDE || n == 0) {
         snprintf(err, errlen, "image too large");
         goto done;
@@ -384,28 +367,73 @@ static int png_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
         snprintf(err, errlen, "corrupt image: unexpected png size");
         goto done;
     }
-    b->px = malloc(n);
+    int fw = w, fh = h;
+    if (fit > 0 && ihdr.interlace_method == SPNG_INTERLACE_NONE)
+        resample_fit(w, h, fit, &fw, &fh);
+    b->px = malloc(pixel_bytes(fw, fh, ch));
     if (b->px == NULL) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if ((rc = spng_decode_image(ctx, b->px, n, fmt, SPNG_DECODE_TRNS)) != 0) {
+    if (fw == w && fh == h) {
+        rc = spng_decode_image(ctx, b->px, n, fmt, SPNG_DECODE_TRNS);
+    } else {
+        size_t stride = (size_t)w * (size_t)ch;
+        row = malloc(stride);
+        rs = rowsampler_new(w, h, fw, fh, ch, b->px);
+        if (row == NULL || rs == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        rc = spng_decode_image(ctx, NULL, 0, fmt, SPNG_DECODE_TRNS | SPNG_DECODE_PROGRESSIVE);
+        while (rc == 0) {
+            rc = spng_decode_row(ctx, row, stride);
+            if (rc == 0 || rc == SPNG_EOI)
+                rowsampler_push(rs, row);
+        }
+        if (rc == SPNG_EOI)
+            rc = 0;
+    }
+    if (rc != 0) {
         png_error(rc, err, errlen);
-        free(b->px);
-        b->px = NULL;
         goto done;
     }
-    b->w = (int)ihdr.width;
-    b->h = (int)ihdr.height;
+    if (spng_get_iccp(ctx, &iccp) == 0)
+        colour_copy_icc(c, iccp.profile, iccp.profile_len);
+    b->w = fw;
+    b->h = fh;
+    b->src_w = w;
+    b->src_h = h;
     b->channels = ch;
     ret = 0;
 done:
+    if (ret != 0) {
+        free(b->px);
+        b->px = NULL;
+    }
+    rowsampler_free(rs);
+    free(row);
     spng_ctx_free(ctx);
     return ret;
 }
 
+/* The ICCP chunk of an extended WebP, through libwebpdemux. */
+static void webp_icc(const unsigned char *s, size_t len, colour *c) {
+    WebPData data = {s, len};
+    WebPDemuxer *dm = WebPDemux(&data);
+    if (dm == NULL)
+        return;
+    WebPChunkIterator it;
+    if ((WebPDemuxGetI(dm, WEBP_FF_FORMAT_FLAGS) & ICCP_FLAG) &&
+        WebPDemuxGetChunk(dm, "ICCP", 1, &it)) {
+        colour_copy_icc(c, it.chunk.bytes, it.chunk.size);
+        WebPDemuxReleaseChunkIterator(&it);
+    }
+    WebPDemuxDelete(dm);
+}
+
 /* WebP to RGB8, or RGBA8 when the image has alpha; decoded into our own buffer. */
-static int webp_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
+static int webp_decode(bitmap *b, const unsigned char *s, size_t len, colour *c, char *err,
                        size_t errlen) {
     WebPDecoderConfig cfg;
     if (!WebPInitDecoderConfig(&cfg)) {
@@ -449,6 +477,7 @@ static int webp_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
     b->w = w;
     b->h = h;
     b->channels = ch;
+    webp_icc(s, len, c);
     return 0;
 }
 
@@ -634,11 +663,42 @@ static int heic_probe(const unsigned char *s, size_t len, int *w, int *h, char *
     return 0;
 }
 
+/* An ICC profile (prof or rICC), or nclx primaries other than sRGB's (an iPhone's
+ * Display P3). The transfer curve is taken as sRGB's, which Display P3 shares. */
+static void heic_colour(const struct heif_image_handle *hd, colour *c) {
+    enum heif_color_profile_type type = heif_image_handle_get_color_profile_type(hd);
+    if (type == heif_color_profile_type_prof || type == heif_color_profile_type_rICC) {
+        size_t n = heif_image_handle_get_raw_color_profile_size(hd);
+        if (n == 0 || n > ICC_MAX_PROFILE || (c->icc = malloc(n)) == NULL)
+            return;
+        if (heif_image_handle_get_raw_color_profile(hd, c->icc).code != heif_error_Ok) {
+            colour_free(c);
+            return;
+        }
+        c->icc_len = n;
+        return;
+    }
+    struct heif_color_profile_nclx *nclx = NULL;
+    if (type != heif_color_profile_type_nclx ||
+        heif_image_handle_get_nclx_color_profile(hd, &nclx).code != heif_error_Ok || !nclx)
+        return;
+    if (nclx->color_primaries != heif_color_primaries_ITU_R_BT_709_5 &&
+        nclx->color_primaries != heif_color_primaries_unspecified) {
+        const float xy[8] = {nclx->color_primary_red_x,   nclx->color_primary_red_y,
+                             nclx->color_primary_green_x, nclx->color_primary_green_y,
+                             nclx->color_primary_blue_x,  nclx->color_primary_blue_y,
+                             nclx->color_primary_white_x, nclx->color_primary_white_y};
+        memcpy(c->xy, xy, sizeof(xy));
+        c->has_primaries = 1;
+    }
+    heif_nclx_color_profile_free(nclx);
+}
+
 /* HEIC primary image to RGB8, or RGBA8 when it has alpha (straight alpha as libheif
  * gives it). The caller has checked the probed size against the budget; libheif's side
  * limit is then lowered to that size, which bounds a grid image whose tiles claim more,
  * and the decoded size may not exceed the probed area. */
-static int heic_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
+static int heic_decode(bitmap *b, const unsigned char *s, size_t len, colour *c, char *err,
                        size_t errlen) {
     int ret = -1;
     struct heif_context *ctx;
@@ -693,6 +753,7 @@ static int heic_decode(bitmap *b, const unsigned char *s, size_t len, char *err,
     b->w = iw;
     b->h = ih;
     b->channels = ch;
+    heic_colour(hd, c);
     ret = 0;
 done:
     heif_image_release(img);                        /* accepts NULL */
@@ -799,44 +860,167 @@ static lua_Integer opt_field(lua_State *L, int idx, const char *name, lua_Intege
 
 static bitmap *new_bitmap(lua_State *L) {
     bitmap *b = lua_newuserdatauv(L, sizeof(*b), 0);
-    b->w = b->h = b->channels = 0;
+    b->w = b->h = b->channels = b->src_w = b->src_h = 0;
     b->px = NULL;                                 /* safe "closed" state before any work */
     luaL_setmetatable(L, BITMAP_MT);
     return b;
 }
 
-/* image.decode(bytes, { max_pixels = N, target = S }?) -> bitmap | nil, err
- * target (a scaled decode hint) applies to JPEG only; GIF gives its first frame. */
+typedef struct { long long max_pixels; int target, fit; } decode_options;
+
+/* The options table at `idx` (absent or nil: the defaults). Raises on bad values. */
+static decode_options check_options(lua_State *L, int idx) {
+    decode_options o = {DEFAULT_MAX_PIXELS, 0, 0};
+    if (lua_isnoneornil(L, idx))
+        return o;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    o.max_pixels = opt_field(L, idx, "max_pixels", DEFAULT_MAX_PIXELS, 1, CEILING_MAX_PIXELS);
+    o.target = (int)opt_field(L, idx, "target", 0, 1, MAX_SIDE);
+    o.fit = (int)opt_field(L, idx, "fit", 0, 1, MAX_SIDE);
+    return o;
+}
+
+/* Resamples b in place into a fit x fit box when it is larger. 0 or -1 (out of memory). */
+static int fit_bitmap(bitmap *b, int fit) {
+    int w, h;
+    resample_fit(b->w, b->h, fit, &w, &h);
+    if (w == b->w && h == b->h)
+        return 0;
+    unsigned char *px = malloc(pixel_bytes(w, h, b->channels));
+    if (px == NULL || resample_image(b->px, b->w, b->h, b->channels, px, w, h) != 0) {
+        free(px);
+        return -1;
+    }
+    free(b->px);
+    b->px = px;
+    b->w = w;
+    b->h = h;
+    return 0;
+}
+
+/* Decodes into b (b->px NULL on entry): `len` bytes at `src`, or for a JPEG with `src`
+ * NULL the file `f`. Then fits it into the box and converts its colours to sRGB.
+ * 0, or -1 with `err` set and b->px NULL. */
+static int decode_into(bitmap *b, int fmt, const unsigned char *src, size_t len, FILE *f,
+                       const decode_options *o, char *err, size_t errlen) {
+    colour c = {0};
+    int rc;
+    if (fmt == FMT_JPEG) {
+        jpeg_options jo = {o->target > 0 ? o->target : o->fit, o->fit, o->max_pixels};
+        jpeg_image ji;
+        rc = jpeg_decode(src, len, f, &jo, &ji, err, errlen);
+        if (rc == 0) {
+            *b = (bitmap){.w = ji.w, .h = ji.h, .channels = 3, .px = ji.px, .src_w = ji.src_w,
+                          .src_h = ji.src_h};
+            c.icc = ji.icc;
+            c.icc_len = ji.icc_len;
+        }
+    } else if (fmt == FMT_PNG) {
+        rc = png_decode(b, src, len, o->fit, &c, err, errlen);
+    } else if (fmt == FMT_WEBP) {
+        rc = webp_decode(b, src, len, &c, err, errlen);
+    } else if (fmt == FMT_HEIC) {
+        rc = heic_decode(b, src, len, &c, err, errlen);
+    } else {
+        rc = stb_decode(b, fmt, src, len, err, errlen);
+    }
+    if (rc == 0 && b->src_w == 0) {
+        b->src_w = b->w;
+        b->src_h = b->h;
+    }
+    if (rc == 0 && o->fit > 0 && fit_bitmap(b, o->fit) != 0)
+        rc = -1;
+    size_t n = rc == 0 ? (size_t)b->w * (size_t)b->h : 0;
+    if (rc == 0 && c.icc != NULL && icc_rgb_to_srgb(c.icc, c.icc_len, b->px, n, b->channels) < 0)
+        rc = -1;
+    if (rc == 0 && c.has_primaries && icc_primaries_to_srgb(c.xy, b->px, n, b->channels) < 0)
+        rc = -1;
+    colour_free(&c);
+    if (rc != 0 && b->px != NULL) {                 /* failed after decoding: memory */
+        snprintf(err, errlen, "out of memory");
+        free(b->px);
+        b->px = NULL;
+    }
+    return rc;
+}
+
+/* Sniffs, probes the header and checks the budget, then decodes into b. 0 or -1. */
+static int decode_bytes(bitmap *b, const unsigned char *src, size_t len,
+                        const decode_options *o, char *err, size_t errlen) {
+    int fmt = sniff(src, len), w = 0, h = 0;
+    if (fmt == FMT_NONE) {
+        snprintf(err, errlen, "unsupported format");
+        return -1;
+    }
+    if (probe(fmt, src, len, &w, &h, err, errlen) != 0)
+        return -1;
+    if ((long long)w * (long long)h > o->max_pixels) {  /* budget before any pixel buffer */
+        snprintf(err, errlen, "image too large");
+        return -1;
+    }
+    return decode_into(b, fmt, src, len, NULL, o, err, errlen);
+}
+
+/* image.decode(bytes, { max_pixels = N, target = S, fit = F }?) -> bitmap | nil, err
+ * target: a JPEG decodes at the smallest DCT scale whose longest side is >= target.
+ * fit: the bitmap comes resampled into a fit x fit box (a JPEG also scales for it; JPEG
+ * and non-interlaced PNG rows are resampled as they are decoded, so the full-size picture
+ * is never held). Embedded colour profiles are converted to sRGB; GIF gives its first
+ * frame. */
 static int image_decode(lua_State *L) {
     size_t len;
     const unsigned char *src = (const unsigned char *)luaL_checklstring(L, 1, &len);
-    lua_Integer max_pixels = DEFAULT_MAX_PIXELS, target = 0;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        max_pixels = opt_field(L, 2, "max_pixels", DEFAULT_MAX_PIXELS, 1, CEILING_MAX_PIXELS);
-        target = opt_field(L, 2, "target", 0, 1, MAX_SIDE);
-    }
-    int fmt = sniff(src, len), w = 0, h = 0;
+    decode_options o = check_options(L, 2);
     char err[160];
-    if (fmt == FMT_NONE)
-        return core_fail(L, "unsupported format");
-    if (probe(fmt, src, len, &w, &h, err, sizeof(err)) != 0)
-        return core_fail(L, "%s", err);
-    if ((long long)w * (long long)h > max_pixels)  /* budget before any pixel buffer */
-        return core_fail(L, "image too large");
     bitmap *b = new_bitmap(L);
-    int rc;
-    if (fmt == FMT_JPEG)
-        rc = jpeg_decode(b, src, len, (int)target, err, sizeof(err));
-    else if (fmt == FMT_PNG)
-        rc = png_decode(b, src, len, err, sizeof(err));
-    else if (fmt == FMT_WEBP)
-        rc = webp_decode(b, src, len, err, sizeof(err));
-    else if (fmt == FMT_HEIC)
-        rc = heic_decode(b, src, len, err, sizeof(err));
-    else
-        rc = stb_decode(b, fmt, src, len, err, sizeof(err));
-    if (rc != 0)
+    if (decode_bytes(b, src, len, &o, err, sizeof(err)) != 0)
+        return core_fail(L, "%s", err);
+    return 1;
+}
+
+#define MAX_FILE_BYTES ((long)256 << 20)    /* a non-JPEG file read whole: at most this */
+
+/* Decodes the file at `path` into b: a JPEG straight from the file, in small reads; other
+ * formats read whole first. 0 or -1 with `err` set. */
+static int decode_path(bitmap *b, const char *path, const decode_options *o, char *err,
+                       size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot open the file: %s", strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    unsigned char head[64], *all = NULL;
+    size_t got = fread(head, 1, sizeof(head), f);
+    long size = -1;
+    if (sniff(head, got) == FMT_JPEG) {
+        rewind(f);
+        rc = decode_into(b, FMT_JPEG, NULL, 0, f, o, err, errlen);
+    } else if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+        snprintf(err, errlen, "cannot read the file: %s", strerror(errno));
+    } else if (size > MAX_FILE_BYTES) {
+        snprintf(err, errlen, "image too large");
+    } else if ((all = malloc(size > 0 ? (size_t)size : 1)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+    } else if (fread(all, 1, (size_t)size, f) != (size_t)size) {
+        snprintf(err, errlen, "cannot read the file");
+    } else {
+        rc = decode_bytes(b, all, (size_t)size, o, err, errlen);
+    }
+    free(all);
+    fclose(f);
+    return rc;
+}
+
+/* image.decode_file(path, options?) -> bitmap | nil, err
+ * As image.decode, reading the file itself: a JPEG is decoded as it is read and never
+ * held whole. For the worker on the local backend, whose originals are files. */
+static int image_decode_file(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    decode_options o = check_options(L, 2);
+    char err[200];
+    bitmap *b = new_bitmap(L);
+    if (decode_path(b, path, &o, err, sizeof(err)) != 0)
         return core_fail(L, "%s", err);
     return 1;
 }
@@ -853,6 +1037,15 @@ static int bitmap_size(lua_State *L) {
     bitmap *b = check_open(L, 1);
     lua_pushinteger(L, b->w);
     lua_pushinteger(L, b->h);
+    return 2;
+}
+
+/* bitmap:source_size() -> w, h of the picture it was decoded from (before any DCT scaling
+ * or fitting; a thumbnail's source is its bitmap's source) */
+static int bitmap_source_size(lua_State *L) {
+    bitmap *b = check_open(L, 1);
+    lua_pushinteger(L, b->src_w);
+    lua_pushinteger(L, b->src_h);
     return 2;
 }
 
@@ -874,177 +1067,25 @@ static int bitmap_pixel(lua_State *L) {
     return b->channels;
 }
 
-static float srgb_to_linear(float v) {
-    return v <= 0.04045f ? v / 12.92f : powf((v + 0.055f) / 1.055f, 2.4f);
-}
-
-/* linear -> sRGB byte through a table: a powf per output channel was half the time of
- * a thumbnail. 16384 steps keep every entry within half a level of the exact value,
- * even near black where the curve is steepest. */
-#define LINEAR_STEPS 16384
-static unsigned char linear_to_srgb_table[LINEAR_STEPS + 1];
-static pthread_once_t linear_to_srgb_once = PTHREAD_ONCE_INIT;
-
-static void linear_to_srgb_init(void) {
-    for (int i = 0; i <= LINEAR_STEPS; i++) {
-        float v = (float)i / LINEAR_STEPS;
-        float s = v <= 0.0031308f ? v * 12.92f : 1.055f * powf(v, 1.0f / 2.4f) - 0.055f;
-        linear_to_srgb_table[i] = (unsigned char)(s * 255.0f + 0.5f);
-    }
-}
-
-static unsigned char linear_to_srgb8(float v) {
-    if (!(v > 0.0f))
-        return 0;
-    if (v >= 1.0f)
-        return 255;
-    return linear_to_srgb_table[(int)(v * LINEAR_STEPS + 0.5f)];
-}
-
-/* Area (box with fractional coverage) weights for n_in -> n_out, n_out <= n_in.
- * start[o] and cnt[o] give the source span; wt[o * stride + k] its weights. */
-typedef struct { int *start, *cnt; float *wt; int stride; } weights;
-
-static void weights_free(weights *w) {
-    free(w->start);
-    free(w->cnt);
-    free(w->wt);
-}
-
-static int weights_make(weights *w, int n_in, int n_out) {
-    double scale = (double)n_in / (double)n_out;
-    w->stride = (int)ceil(scale) + 2;
-    w->start = malloc(sizeof(int) * (size_t)n_out);
-    w->cnt = malloc(sizeof(int) * (size_t)n_out);
-    w->wt = malloc(sizeof(float) * (size_t)n_out * (size_t)w->stride);
-    if (!w->start || !w->cnt || !w->wt)
-        return -1;
-    for (int o = 0; o < n_out; o++) {
-        double a = o * scale, e = (o + 1) * scale;
-        if (e > n_in)
-            e = n_in;
-        int i0 = (int)floor(a), i1 = (int)ceil(e);
-        if (i1 > n_in)
-            i1 = n_in;
-        if (i1 - i0 > w->stride)
-            i1 = i0 + w->stride;
-        double sum = 0;
-        int k = 0;
-        for (int i = i0; i < i1; i++, k++) {
-            double lo = a > i ? a : i, hi = e < i + 1 ? e : i + 1;
-            double c = hi > lo ? hi - lo : 0;
-            w->wt[(size_t)o * w->stride + k] = (float)c;
-            sum += c;
-        }
-        for (int j = 0; j < k; j++)
-            w->wt[(size_t)o * w->stride + j] /= (float)(sum > 0 ? sum : 1);
-        w->start[o] = i0;
-        w->cnt[o] = k;
-    }
-    return 0;
-}
-
-/* Resamples src into dst (dst->w/h/channels set, dst->px allocated) in linear light,
- * with alpha premultiplied. Returns 0 or -1 when out of memory. */
-static int resample(const bitmap *src, bitmap *dst) {
-    int ch = src->channels, nw = dst->w, nh = dst->h, ret = -1;
-    float lut[256];
-    for (int i = 0; i < 256; i++)
-        lut[i] = srgb_to_linear(i / 255.0f);
-    pthread_once(&linear_to_srgb_once, linear_to_srgb_init);
-    weights wx = {0}, wy = {0};
-    float *tmp = NULL, *row = NULL;
-    size_t tmp_n = (size_t)nw * (size_t)src->h * (size_t)ch;
-    if (weights_make(&wx, src->w, nw) || weights_make(&wy, src->h, nh))
-        goto done;
-    tmp = malloc(tmp_n * sizeof(float));
-    row = malloc((size_t)nw * (size_t)ch * sizeof(float));
-    if (!tmp || !row)
-        goto done;
-    /* horizontal: every source row to nw premultiplied linear pixels */
-    for (int y = 0; y < src->h; y++) {
-        const unsigned char *in = src->px + (size_t)y * src->w * ch;
-        float *out = tmp + (size_t)y * nw * ch;
-        for (int x = 0; x < nw; x++) {
-            float acc[4] = {0, 0, 0, 0};
-            const float *wt = wx.wt + (size_t)x * wx.stride;
-            for (int k = 0; k < wx.cnt[x]; k++) {
-                const unsigned char *p = in + (size_t)(wx.start[x] + k) * ch;
-                if (ch == 4) {
-                    float a = p[3] / 255.0f, wa = wt[k] * a;
-                    acc[0] += wa * lut[p[0]];
-                    acc[1] += wa * lut[p[1]];
-                    acc[2] += wa * lut[p[2]];
-                    acc[3] += wt[k] * a;
-                } else {
-                    acc[0] += wt[k] * lut[p[0]];
-                    acc[1] += wt[k] * lut[p[1]];
-                    acc[2] += wt[k] * lut[p[2]];
-                }
-            }
-            memcpy(out + (size_t)x * ch, acc, sizeof(float) * (size_t)ch);
-        }
-    }
-    /* vertical, then back to sRGB bytes */
-    for (int y = 0; y < nh; y++) {
-        memset(row, 0, (size_t)nw * ch * sizeof(float));
-        const float *wt = wy.wt + (size_t)y * wy.stride;
-        for (int k = 0; k < wy.cnt[y]; k++) {
-            const float *in = tmp + (size_t)(wy.start[y] + k) * nw * ch;
-            for (size_t i = 0; i < (size_t)nw * ch; i++)
-                row[i] += wt[k] * in[i];
-        }
-        unsigned char *out = dst->px + (size_t)y * nw * ch;
-        for (int x = 0; x < nw; x++) {
-            const float *p = row + (size_t)x * ch;
-            float a = ch == 4 ? p[3] : 1.0f, inv = a > 0 ? 1.0f / a : 0.0f;
-            for (int c = 0; c < 3; c++)
-                out[(size_t)x * ch + c] = linear_to_srgb8(p[c] * inv);
-            if (ch == 4)
-                out[(size_t)x * ch + 3] = (unsigned char)(a * 255.0f + 0.5f);
-        }
-    }
-    ret = 0;
-done:
-    weights_free(&wx);
-    weights_free(&wy);
-    free(tmp);
-    free(row);
-    return ret;
-}
-
 /* bitmap:thumbnail(max_side) -> bitmap whose longest side is max_side (never upscales) */
 static int bitmap_thumbnail(lua_State *L) {
     bitmap *b = check_open(L, 1);
     lua_Integer max_side = luaL_checkinteger(L, 2);
     luaL_argcheck(L, max_side >= 1 && max_side <= MAX_SIDE, 2, "max_side out of range");
-    int nw = b->w, nh = b->h;
-    if (b->w >= b->h && b->w > max_side) {
-        nw = (int)max_side;
-        nh = (int)(((long long)b->h * max_side + b->w / 2) / b->w);
-    } else if (b->h > b->w && b->h > max_side) {
-        nh = (int)max_side;
-        nw = (int)(((long long)b->w * max_side + b->h / 2) / b->h);
-    }
-    nw = nw < 1 ? 1 : nw;
-    nh = nh < 1 ? 1 : nh;
+    int nw, nh;
+    resample_fit(b->w, b->h, (int)max_side, &nw, &nh);
     bitmap *d = new_bitmap(L);
-    size_t n = pixel_bytes(nw, nh, b->channels);
-    d->px = malloc(n);
-    if (d->px == NULL)
-        return core_fail(L, "out of memory");
-    d->w = nw;
-    d->h = nh;
-    d->channels = b->channels;
-    if (nw == b->w && nh == b->h) {
-        memcpy(d->px, b->px, n);
-        return 1;
-    }
-    if (resample(b, d) != 0) {
+    d->px = malloc(pixel_bytes(nw, nh, b->channels));
+    if (d->px == NULL || resample_image(b->px, b->w, b->h, b->channels, d->px, nw, nh) != 0) {
         free(d->px);
         d->px = NULL;
         return core_fail(L, "out of memory");
     }
+    d->w = nw;
+    d->h = nh;
+    d->channels = b->channels;
+    d->src_w = b->src_w;
+    d->src_h = b->src_h;
     return 1;
 }
 
@@ -1062,6 +1103,12 @@ static int bitmap_orient(lua_State *L) {
     d->w = swap ? h : w;
     d->h = swap ? w : h;
     d->channels = ch;
+    d->src_w = b->src_w;
+    d->src_h = b->src_h;
+    if (o == 1) {                                   /* upright already: one copy */
+        memcpy(d->px, b->px, n);
+        return 1;
+    }
     for (int oy = 0; oy < d->h; oy++) {
         for (int ox = 0; ox < d->w; ox++) {
             int sx, sy;
@@ -1075,8 +1122,12 @@ static int bitmap_orient(lua_State *L) {
             case 7: sx = w - 1 - oy; sy = h - 1 - ox; break;        /* transverse */
             default: sx = w - 1 - oy; sy = ox; break;               /* 8: rotate 90 ccw */
             }
-            memcpy(d->px + ((size_t)oy * d->w + ox) * ch, b->px + ((size_t)sy * w + sx) * ch,
-                   (size_t)ch);
+            unsigned char *to = d->px + ((size_t)oy * d->w + ox) * ch;
+            const unsigned char *from = b->px + ((size_t)sy * w + sx) * ch;
+            if (ch == 3)                            /* fixed sizes: moves, not calls */
+                memcpy(to, from, 3);
+            else
+                memcpy(to, from, 4);
         }
     }
     return 1;
@@ -1156,8 +1207,10 @@ static int bitmap_close(lua_State *L) {
 }
 
 static const luaL_Reg image_funcs[] = {{"info", image_info}, {"decode", image_decode},
+                                       {"decode_file", image_decode_file},
                                        {"exif", image_exif}, {NULL, NULL}};
 static const luaL_Reg bitmap_methods[] = {{"size", bitmap_size},
+                                          {"source_size", bitmap_source_size},
                                           {"channels", bitmap_channels},
                                           {"pixel", bitmap_pixel},
                                           {"thumbnail", bitmap_thumbnail},

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include <stdio.h>
+
+#include <jpeglib.h>
 #include <spng.h>
 #include <turbojpeg.h>
 
@@ -229,6 +232,138 @@ static void check_jpeg(lua_State *L) {
           "max_pixels is checked against the header size");
 }
 
+/* Colour stripes and a checkerboard over the gradient: detail at every scale, so the
+ * streamed and buffered paths are compared where they could differ. */
+static unsigned char *texture(int w, int h) {
+    unsigned char *px = gradient(w, h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char *p = px + ((size_t)y * w + x) * 3;
+            if ((x / 7 + y / 5) % 2)
+                p[2] = (unsigned char)(x % 11 * 23);
+            if (x % 13 < 3)
+                p[1] = 255 - p[1];
+        }
+    return px;
+}
+
+/* A progressive 48x48 JPEG into global `name` whose scan script sends every AC coefficient
+ * of every component on its own, in bits from `al_max` down (one first scan and al_max
+ * refinements): 1 + 3 * 63 * (al_max + 1) scans, every one allowed by the standard. */
+static void make_many_scans(lua_State *L, const char *name, int al_max) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned char *out = NULL, *px = gradient(48, 48);
+    unsigned long size = 0;
+    int n = 1 + 3 * 63 * (al_max + 1);
+    jpeg_scan_info *scans = calloc((size_t)n, sizeof(*scans)), *sc = scans;
+    sc->comps_in_scan = 3;
+    for (int i = 0; i < 3; i++)
+        sc->component_index[i] = i;
+    sc++;                                           /* DC of all three, Ss = Se = 0 */
+    for (int comp = 0; comp < 3; comp++)
+        for (int k = 1; k < 64; k++)
+            for (int al = al_max; al >= 0; al--, sc++) {
+                sc->comps_in_scan = 1;
+                sc->component_index[0] = comp;
+                sc->Ss = sc->Se = k;
+                sc->Ah = al == al_max ? 0 : al + 1;
+                sc->Al = al;
+            }
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &out, &size);
+    c.image_width = c.image_height = 48;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    c.scan_info = scans;
+    c.num_scans = n;
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = px + (size_t)c.next_scanline * 48 * 3;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    set_bytes(L, name, out, size);
+    free(out);
+    free(scans);
+    free(px);
+}
+
+static void check_scan_limit(lua_State *L) {
+    make_many_scans(L, "SCANS_379", 1);
+    make_many_scans(L, "SCANS_946", 4);
+    CHECK(run_lua(L, "local ok <close> = assert(I.decode(SCANS_379))\n"
+                     "return grad_ok(ok, 8)\n"
+                     "  and refused('corrupt image: more than 500 scans', I.decode(SCANS_946))"),
+          "a progressive jpeg of 379 scans decodes, one of 946 is refused (a CPU bomb)");
+}
+
+static void check_streaming(lua_State *L) {
+    unsigned char *px = texture(3000, 2000);
+    make_jpeg(L, "TEXTURE", px, 3000, 2000, 92);
+    free(px);
+    CHECK(run_lua(L, "same = function(a, b, step)\n"
+                     "  local w, h = a:size()\n"
+                     "  local w2, h2 = b:size()\n"
+                     "  if w ~= w2 or h ~= h2 then print('#   sizes differ') return false end\n"
+                     "  for y = 0, h - 1, step do for x = 0, w - 1, step do\n"
+                     "    local p, q = {a:pixel(x, y)}, {b:pixel(x, y)}\n"
+                     "    for c = 1, #p do if p[c] ~= q[c] then\n"
+                     "      print(string.format('#   at %d,%d: %d vs %d', x, y, p[c], q[c]))\n"
+                     "      return false end end\n"
+                     "  end end\n"
+                     "  return true\n"
+                     "end\n"
+                     "for _, box in ipairs({512, 2048, 700}) do\n"
+                     "  local fitted <close> = I.decode(TEXTURE, {fit = box})\n"
+                     "  local whole <close> = I.decode(TEXTURE, {target = box})\n"
+                     "  local thumb <close> = whole:thumbnail(box)\n"
+                     "  if not same(fitted, thumb, box == 2048 and 3 or 1) then return false end\n"
+                     "end\n"
+                     "return true"),
+          "fit (rows resampled as they are decoded) gives the pixels of decode + thumbnail");
+    CHECK(run_lua(L, "local bm <close> = I.decode(BIG_JPEG, {fit = 512})\n"
+                     "local w, h = bm:size()\n"
+                     "local sw, sh = bm:source_size()\n"
+                     "local t <close> = bm:thumbnail(100)\n"
+                     "local o <close> = t:orient(6)\n"
+                     "local tw, th = o:source_size()\n"
+                     "local p <close> = I.decode(PNG_RGB, {fit = 10})\n"
+                     "local pw, ph = p:size()\n"
+                     "local psw, psh = p:source_size()\n"
+                     "return w == 512 and h == 384 and sw == 4000 and sh == 3000 and tw == 4000\n"
+                     "  and th == 3000 and grad_ok(bm, 5) and pw == 10 and ph == 5\n"
+                     "  and psw == 40 and psh == 20"),
+          "a fitted bitmap and what is made from it know the stored size");
+    CHECK(run_lua(L, "local fitted <close> = I.decode(PNG_RGB, {fit = 10})\n"
+                     "local whole <close> = I.decode(PNG_RGB)\n"
+                     "local thumb <close> = whole:thumbnail(10)\n"
+                     "local a <close> = I.decode(PNG_RGBA, {fit = 25})\n"
+                     "local b <close> = I.decode(PNG_RGBA)\n"
+                     "local bt <close> = b:thumbnail(25)\n"
+                     "return same(fitted, thumb, 1) and same(a, bt, 1) and a:channels() == 4"),
+          "a png is fitted row by row with the same pixels");
+    CHECK(run_lua(L, "local dir = os.tmpname()\n"
+                     "local function put(bytes)\n"
+                     "  local f = assert(io.open(dir, 'wb')) f:write(bytes) f:close() return dir\n"
+                     "end\n"
+                     "local a <close> = assert(I.decode_file(put(TEXTURE), {fit = 512}))\n"
+                     "local b <close> = I.decode(TEXTURE, {fit = 512})\n"
+                     "local p <close> = assert(I.decode_file(put(PNG_RGBA), {fit = 20}))\n"
+                     "local q <close> = I.decode(PNG_RGBA, {fit = 20})\n"
+                     "local ok = same(a, b, 1) and same(p, q, 1)\n"
+                     "  and refused('corrupt image: ', I.decode_file(put(TEXTURE:sub(1, 5000))))\n"
+                     "  and refused('image too large', I.decode_file(put(BIG_JPEG), {max_pixels = 1000}))\n"
+                     "  and refused('unsupported format', I.decode_file(put('hello')))\n"
+                     "  and refused('unsupported format', I.decode_file(put('')))\n"
+                     "os.remove(dir)\n"
+                     "return ok and refused('cannot open the file: ', I.decode_file(dir))"),
+          "decode_file: a jpeg read from its file, a png, and the refusals");
+}
+
 static void check_png(lua_State *L) {
     enum { W = 40, H = 20 };
     unsigned char rgb[W * H * 3], rgba[W * H * 4], grey[W * H], pal[W * H];
@@ -385,6 +520,7 @@ static void check_handles(lua_State *L) {
     CHECK(run_lua(L, "local bm <close> = I.decode(PNG_RGB)\n"
                      "return not pcall(I.decode, PNG_RGB, {max_pixels = 0})\n"
                      "  and not pcall(I.decode, PNG_RGB, {target = 'x'})\n"
+                     "  and not pcall(I.decode, PNG_RGB, {fit = 0}) and not pcall(I.decode_file, nil)\n"
                      "  and not pcall(I.decode, PNG_RGB, 5) and not pcall(I.decode, nil)\n"
                      "  and not pcall(bm.orient, bm, 0) and not pcall(bm.orient, bm, 9)\n"
                      "  and not pcall(bm.thumbnail, bm, 0) and not pcall(bm.encode_jpeg, bm, 101)\n"
@@ -398,6 +534,8 @@ int main(void) {
     check_bombs(L);
     check_png(L);
     check_jpeg(L);
+    check_streaming(L);
+    check_scan_limit(L);
     check_hostile(L);
     check_handles(L);
     lua_close(L);

@@ -12,6 +12,7 @@
 #include <libheif/heif.h>
 
 #include "harness.h"
+#include "profiles.h"
 
 int luaopen_core_image(lua_State *L);
 
@@ -48,8 +49,18 @@ static void fill(unsigned char *px, int stride, int w, int h, int ch) {
         }
 }
 
-/* Encodes a w x h quadrant picture as HEIC into global `name`. 0 or -1. */
-static int make_heic(lua_State *L, const char *name, int w, int h, int alpha) {
+/* What a tagged test picture is: one colour, and an nclx box or an ICC profile. */
+typedef struct {
+    const unsigned char *solid;
+    const struct heif_color_profile_nclx *nclx;
+    const unsigned char *icc;
+    size_t icc_len;
+} heic_tag;
+
+/* Encodes a w x h quadrant picture (or, with a tag, one colour with its colour profile) as
+ * HEIC into global `name`. 0 or -1. */
+static int make_heic(lua_State *L, const char *name, int w, int h, int alpha,
+                     const heic_tag *tag) {
     int ret = -1, ch = alpha ? 4 : 3;
     struct heif_context *ctx = heif_context_alloc();
     struct heif_encoder *enc = NULL;
@@ -68,7 +79,24 @@ static int make_heic(lua_State *L, const char *name, int w, int h, int alpha) {
     int stride = 0;
     unsigned char *px = heif_image_get_plane(img, heif_channel_interleaved, &stride);
     fill(px, stride, w, h, ch);
-    e = heif_context_encode_image(ctx, img, enc, NULL, NULL);
+    if (tag != NULL) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                memcpy(px + (size_t)y * stride + (size_t)x * ch, tag->solid, 3);
+        if (tag->icc != NULL)
+            e = heif_image_set_raw_color_profile(img, "prof", tag->icc, tag->icc_len);
+        else
+            e = heif_image_set_nclx_color_profile(img, tag->nclx);
+        if (e.code != heif_error_Ok)
+            goto done;
+    }
+    /* libheif 1.15 writes an nclx box only with its macOS workaround (which leaves it out)
+     * off, and takes the primaries from the image */
+    struct heif_encoding_options *opt = heif_encoding_options_alloc();
+    opt->output_nclx_profile = tag != NULL ? (struct heif_color_profile_nclx *)tag->nclx : NULL;
+    opt->macOS_compatibility_workaround_no_nclx_profile = tag == NULL || tag->nclx == NULL;
+    e = heif_context_encode_image(ctx, img, enc, opt, NULL);
+    heif_encoding_options_free(opt);
     if (e.code != heif_error_Ok)
         goto done;
     struct heif_writer wr = {1, write_mem};
@@ -150,6 +178,29 @@ static const char *prelude =
     "  return s\n"
     "end\n";
 
+/* P3_NCLX (an iPhone's nclx box: Display P3 primaries, sRGB curve), P3_ICC (a Display P3
+ * ICC profile) and SRGB_NCLX (BT.709 primaries: nothing to convert). 0 or -1. */
+static int make_tagged(lua_State *L) {
+    struct heif_color_profile_nclx *nclx = heif_nclx_color_profile_alloc();
+    nclx->transfer_characteristics = heif_transfer_characteristic_IEC_61966_2_1;
+    nclx->matrix_coefficients = heif_matrix_coefficients_ITU_R_BT_601_6;
+    nclx->full_range_flag = 1;
+    heif_nclx_color_profile_set_color_primaries(nclx, heif_color_primaries_SMPTE_EG_432_1);
+    heic_tag p3_nclx = {P3_SRGB_RED, nclx, NULL, 0};
+    int rc = make_heic(L, "P3_NCLX", 64, 48, 0, &p3_nclx);
+    heif_nclx_color_profile_set_color_primaries(nclx, heif_color_primaries_ITU_R_BT_709_5);
+    if (rc == 0)
+        rc = make_heic(L, "SRGB_NCLX", 64, 48, 0, &p3_nclx);
+    heif_nclx_color_profile_free(nclx);
+    size_t len = 0;
+    unsigned char *icc = rgb_profile(DISPLAY_P3, 0, &len);
+    heic_tag p3_icc = {P3_SRGB_RED, NULL, icc, len};
+    if (rc == 0)
+        rc = make_heic(L, "P3_ICC", 64, 48, 0, &p3_icc);
+    free(icc);
+    return rc;
+}
+
 static void skip(const char *name, const char *why) {
     harness_count++;
     printf("ok %d - %s # skip %s\n", harness_count, name, why);
@@ -196,12 +247,13 @@ int main(void) {
           "hand-made header: cuts and mutations give clean errors");
 
     int have_enc = heif_have_encoder_for_format(heif_compression_HEVC);
-    int made = have_enc && make_heic(L, "QUAD", 64, 48, 0) == 0 &&
-               make_heic(L, "ODD", 33, 17, 0) == 0 && make_heic(L, "ALPHA", 40, 32, 1) == 0;
+    int made = have_enc && make_heic(L, "QUAD", 64, 48, 0, NULL) == 0 &&
+               make_heic(L, "ODD", 33, 17, 0, NULL) == 0 &&
+               make_heic(L, "ALPHA", 40, 32, 1, NULL) == 0 && make_tagged(L) == 0;
     if (!made) {
         const char *why = have_enc ? "libheif could not encode HEVC" : "no HEVC encoder in libheif";
         const char *names[] = {"info", "decode size", "colours", "odd size", "alpha", "thumbnail",
-                               "budget", "huge ispe", "truncation", "mutation"};
+                               "budget", "huge ispe", "truncation", "mutation", "nclx and icc"};
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
             skip(names[i], why);
         lua_close(L);
@@ -238,6 +290,10 @@ int main(void) {
     CHECK(run_lua(L, "return refused('image too large', I.decode(QUAD, { max_pixels = 64 * 48 - 1 }))\n"
                      "  and I.decode(QUAD, { max_pixels = 64 * 48 }) ~= nil"),
           "budget: one pixel over refused, exact fits");
+    CHECK(run_lua(L, "return px_ok(I.decode(P3_NCLX), 0.5, 0.5, {255, 0, 0}, 8)\n"
+                     "  and px_ok(I.decode(P3_ICC), 0.5, 0.5, {255, 0, 0}, 8)\n"
+                     "  and px_ok(I.decode(SRGB_NCLX), 0.5, 0.5, {234, 51, 35}, 8)"),
+          "nclx with Display P3 primaries and an ICC profile: P3 (234, 51, 35) is sRGB red");
     long rss0 = max_rss_kb();
     CHECK(run_lua(L, "local big = assert(patch_ispe(QUAD, 16000, 16000))\n"
                      "local t = assert(I.info(big))\n"

@@ -17,8 +17,11 @@ local M = {}
 local THUMB_SIDE, THUMB_QUALITY = 512, 80
 local PREVIEW_SIDE, PREVIEW_QUALITY = 2048, 85
 local PLACEHOLDER_SIDE = 32
--- core.storage.read reads at most this much; larger originals wait for streaming decode
+-- core.storage.read reads at most this much; larger originals are decoded from their file
+-- on the local backend, and wait for streaming reads on S3
 local MAX_ORIGINAL_BYTES = 64 * 1024 * 1024
+-- a JPEG's EXIF (APP1) comes before its pixels, within the first segments
+local EXIF_HEAD_BYTES = 256 * 1024
 local DECODABLE = { ["image/jpeg"] = true, ["image/png"] = true, ["image/webp"] = true,
   ["image/gif"] = true, ["image/bmp"] = true, ["image/heic"] = true, ["image/heif"] = true }
 -- libheif applies a HEIC's own rotation and mirroring: EXIF orientation must not turn
@@ -41,28 +44,18 @@ local function capture_time(exif)
   return seconds and clock.iso(seconds) or nil
 end
 
-local function encode_side(bitmap, side, quality, orientation)
-  local small = bitmap:thumbnail(side)
-  local turned = small:orient(orientation)
-  small:close()
-  local bytes = turned:encode_jpeg(quality)
-  turned:close()
+local function encode_oriented(bitmap, quality, orientation)
+  local upright = bitmap:orient(orientation)
+  local bytes = upright:encode_jpeg(quality)
+  upright:close()
   return bytes
 end
 
--- Decodes `bytes`, writes the thumbnail (and a preview when the picture is larger than
--- the preview box), and makes the placeholder. Returns the fields for set_media.
-local function make_derivatives(asset, bytes, orientation)
-  local info, info_err = images.info(bytes)
-  if not info then
-    return nil, info_err
-  end
-  local longest = math.max(info.width, info.height)
-  local bitmap, decode_err = images.decode(bytes, config.max_image_pixels,
-    math.min(longest, PREVIEW_SIDE))
-  if not bitmap then
-    return nil, decode_err
-  end
+-- From a bitmap decoded into the preview box, writes the thumbnail (and the preview when
+-- the stored picture is larger than that box), and makes the placeholder. Returns the
+-- fields for set_media.
+local function make_derivatives(asset, bitmap, orientation)
+  local width, height = bitmap:source_size()
   -- the thumbnail, and from it (not from the full picture again) the BlurHash the grid
   -- paints before thumbnails arrive: the hash keeps only broad shapes
   local small = bitmap:thumbnail(THUMB_SIDE)
@@ -71,12 +64,12 @@ local function make_derivatives(asset, bytes, orientation)
   local thumb = upright:encode_jpeg(THUMB_QUALITY)
   local tiny = upright:thumbnail(PLACEHOLDER_SIDE)
   upright:close()
-  local placeholder = tiny.blurhash and tiny:blurhash(4, 3) or nil
+  local placeholder = tiny:blurhash(4, 3)
   tiny:close()
-  local preview = longest > PREVIEW_SIDE and encode_side(bitmap, PREVIEW_SIDE, PREVIEW_QUALITY,
-    orientation) or nil
+  local preview = math.max(width, height) > PREVIEW_SIDE
+    and encode_oriented(bitmap, PREVIEW_QUALITY, orientation) or nil
   bitmap:close()
-  local made = { source_width = info.width, source_height = info.height, placeholder = placeholder }
+  local made = { source_width = width, source_height = height, placeholder = placeholder }
   made.storage_key_thumb = storage_keys.derivative("thumb", asset.owner_id, asset.id, asset.created_at)
   local ok, put_err = storage.put(made.storage_key_thumb, thumb, "image/jpeg")
   if not ok then
@@ -122,7 +115,11 @@ local function process_video(asset)
   if not frame then
     return nil, frame_err
   end
-  local made, err = make_derivatives(asset, frame, 1)
+  local bitmap, decode_err = images.decode(frame, config.max_image_pixels, PREVIEW_SIDE)
+  if not bitmap then
+    return nil, decode_err
+  end
+  local made, err = make_derivatives(asset, bitmap, 1)
   if not made then
     return nil, err
   end
@@ -157,12 +154,16 @@ function M.process(payload)
       "no thumbnailer for " .. asset.content_type .. " yet", clock.iso())
     return true
   end
-  if asset.size_bytes > MAX_ORIGINAL_BYTES then
+  -- on the local backend the original is a file the decoder reads itself; on S3 it is
+  -- read into memory whole
+  local path = storage.local_path(asset.storage_key_original)
+  if not path and asset.size_bytes > MAX_ORIGINAL_BYTES then
     assets_repo.set_media_failed(asset.id, asset.owner_id, "the original is too large to read",
       clock.iso())
     return true
   end
-  local bytes, read_err = storage.read(asset.storage_key_original, 0, asset.size_bytes)
+  local bytes, read_err = storage.read(asset.storage_key_original, 0,
+    path and math.min(asset.size_bytes, EXIF_HEAD_BYTES) or asset.size_bytes)
   if not bytes then
     return nil, read_err
   end
@@ -171,7 +172,16 @@ function M.process(payload)
   if orientation < 1 or orientation > 8 or ORIENTED_BY_DECODER[asset.content_type] then
     orientation = 1
   end
-  local made, err_make = make_derivatives(asset, bytes, orientation)
+  local bitmap, decode_err
+  if path then
+    bitmap, decode_err = images.decode_file(path, config.max_image_pixels, PREVIEW_SIDE)
+  else
+    bitmap, decode_err = images.decode(bytes, config.max_image_pixels, PREVIEW_SIDE)
+  end
+  if not bitmap then
+    return nil, decode_err
+  end
+  local made, err_make = make_derivatives(asset, bitmap, orientation)
   if not made then
     return nil, err_make
   end

@@ -1,16 +1,10 @@
 -- Finalize to thumbnail end to end through `serve` and its supervised worker process,
 -- on the storage backend the environment names. Tagged "storage".
 local api = require("helpers.api")
+local fixtures = require("helpers.fixtures")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 local socket = require("socket")
-
-local function fixture(name)
-  local file = assert(io.open("spec/fixtures/" .. name, "rb"))
-  local bytes = file:read("a")
-  file:close()
-  return bytes
-end
 
 
 describe("media pipeline #storage", function()
@@ -38,7 +32,7 @@ describe("media pipeline #storage", function()
   end
 
   it("turns a finalized photo into a thumbnail and a preview", function()
-    local asset = library.upload(server, account, fixture("gradient-3000x2000.jpg"))
+    local asset = library.upload(server, account, fixtures.file("gradient-3000x2000.jpg"))
     assert.equal("pending", asset.thumb_status)
     local done = assert(wait_thumb(asset.id), "no thumbnail within 15 s")
     assert.equal("ready", done.thumb_status)
@@ -86,12 +80,12 @@ describe("media pipeline #storage", function()
     end
     assert.equal(1, #after)
     assert.not_equal(before[1], after[1])
-    local asset = library.upload(server, account, fixture("gradient-400x300.jpg"))
+    local asset = library.upload(server, account, fixtures.file("gradient-400x300.jpg"))
     assert.equal("ready", assert(wait_thumb(asset.id)).thumb_status)
   end)
 
   it("finishes a job whose worker was killed with SIGKILL in the middle of it", function()
-    local photo = fixture("gradient-3000x2000.jpg")
+    local photo = fixtures.file("gradient-3000x2000.jpg")
     local function job_of(asset_id)
       return core.db.query("SELECT state, attempts, lease_owner FROM jobs WHERE payload LIKE ?",
         "%" .. asset_id .. "%")[1]

@@ -94,6 +94,14 @@ local function make_dirs(path)
   end
 end
 
+--- The bytes of spec/fixtures/<name> (the shipped images, videos and the media corpus).
+function M.file(name)
+  local f = assert(io.open("spec/fixtures/" .. name, "rb"))
+  local bytes = f:read("a")
+  f:close()
+  return bytes
+end
+
 --- Write an object into the local store, as a finished PUT would leave it.
 function M.put(key, bytes)
   local path = M.media_root() .. "/" .. key

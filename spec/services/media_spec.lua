@@ -10,13 +10,6 @@ if core.storage.backend() ~= "local" then
   return
 end
 
-local function fixture(name)
-  local file = assert(io.open("spec/fixtures/" .. name, "rb"))
-  local bytes = file:read("a")
-  file:close()
-  return bytes
-end
-
 -- A ready asset whose original holds `bytes`.
 local function stored_photo(owner, bytes, fields)
   local f = { status = "ready", size_bytes = #bytes }
@@ -53,7 +46,7 @@ describe("services.media", function()
 
   it("makes a 512 px thumbnail and a 2048 px preview, and records the dimensions", function()
     local owner = fixtures.user("svc-media")
-    local asset = stored_photo(owner, fixture("gradient-3000x2000.jpg"))
+    local asset = stored_photo(owner, fixtures.file("gradient-3000x2000.jpg"))
     media.asset_ready(asset)
     assert.is_true(jobs.run_one())
     local row = assets_repo.find_owned(asset.id, owner.id)
@@ -76,12 +69,13 @@ describe("services.media", function()
 
   it("applies the EXIF orientation and takes the capture time when the upload had none", function()
     local owner = fixtures.user("svc-media")
-    local asset = stored_photo(owner, fixture("gradient-3000x2000.jpg"))
+    local asset = stored_photo(owner, fixtures.file("gradient-3000x2000.jpg"))
     local images = require("infra.images")
     local rotated = fixtures.load_with("services.media", {
       ["infra.images"] = {
         info = images.info,
         decode = images.decode,
+        decode_file = images.decode_file,
         exif = function()
           return { orientation = 6, captured_at = "2019-07-04T10:00:00+02:00", make = "Canon",
             model = "EOS R5", lens_model = "RF24-105mm", exposure_time = "1/125", f_number = 4.0,
@@ -129,7 +123,7 @@ describe("services.media", function()
 
   it("makes no preview for a photo no larger than the thumbnail box allows", function()
     local owner = fixtures.user("svc-media")
-    local asset = stored_photo(owner, fixture("gradient-400x300.jpg"))
+    local asset = stored_photo(owner, fixtures.file("gradient-400x300.jpg"))
     media.asset_ready(asset)
     assert.is_true(jobs.run_one())
     local row = assets_repo.find_owned(asset.id, owner.id)
@@ -140,7 +134,7 @@ describe("services.media", function()
 
   it("retries a file it cannot decode, then marks it failed with the reason", function()
     local owner = fixtures.user("svc-media")
-    local broken = fixture("gradient-400x300.jpg"):sub(1, 600)
+    local broken = fixtures.file("gradient-400x300.jpg"):sub(1, 600)
     local asset = stored_photo(owner, broken)
     media.asset_ready(asset)
     assert.is_true(jobs.run_one())
