@@ -104,7 +104,7 @@ describe("services.media", function()
 
   it("fails for good, without running it again, a job whose worker died on its last try", function()
     local owner = fixtures.user("svc-media")
-    local asset = stored_photo(owner, fixture("gradient-400x300.jpg"))
+    local asset = stored_photo(owner, fixtures.file("gradient-400x300.jpg"))
     media.asset_ready(asset)
     -- the last attempt's worker crashed: its lease ran out with the job still running
     core.db.exec("UPDATE jobs SET state = 'running', attempts = ?, lease_owner = 'worker-gone',"
