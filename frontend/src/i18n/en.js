@@ -62,7 +62,7 @@ export default {
     progress: "Uploading: {{done}} of {{total}}",
     finished: "Uploaded {{done}}, duplicates {{duplicates}}, failed {{failed}}",
     speed: "{{speed}}/s",
-    timeLeft: "{{seconds}} s left",
+    timeLeft: "{{time}} left",
     retry: "Retry",
     retryAll: "Retry failed",
     collapse: "Collapse",

@@ -66,7 +66,7 @@ export default {
     progress: "Загрузка: {{done}} из {{total}}",
     finished: "Загружено {{done}}, повторов {{duplicates}}, ошибок {{failed}}",
     speed: "{{speed}}/с",
-    timeLeft: "осталось {{seconds}} с",
+    timeLeft: "осталось {{time}}",
     retry: "Повторить",
     retryAll: "Повторить неудачные",
     collapse: "Свернуть",

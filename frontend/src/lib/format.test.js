@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysLeft, formatBytes, formatDuration } from "./format.js";
+import { daysLeft, formatBytes, formatDuration, formatTimeLeft } from "./format.js";
 
 describe("formatBytes", () => {
   it("uses decimal units and the locale's decimal mark", () => {
@@ -21,5 +21,16 @@ describe("daysLeft", () => {
     const now = Date.parse("2025-03-10T12:00:00Z");
     expect(daysLeft("2025-03-10T00:00:00Z", 30, now)).toBe(30);
     expect(daysLeft("2025-02-01T00:00:00Z", 30, now)).toBe(0);
+  });
+});
+
+describe("formatTimeLeft", () => {
+  it("writes hours, minutes and seconds in the locale's short units", () => {
+    expect(formatTimeLeft(40, "en")).toBe("40 sec");
+    expect(formatTimeLeft(0.2, "en")).toBe("1 sec");
+    expect(formatTimeLeft(125, "en")).toBe("2 min 5 sec");
+    expect(formatTimeLeft(3900, "en")).toBe("1 hr 5 min");
+    expect(formatTimeLeft(7200, "ru")).toBe("2 ч");
+    expect(formatTimeLeft(125, "ru")).toBe("2 мин 5 с");
   });
 });

@@ -18,7 +18,7 @@ import CloseIcon from "@mui/icons-material/Close";
 import ExpandLessIcon from "@mui/icons-material/ExpandLess";
 import ExpandMoreIcon from "@mui/icons-material/ExpandMore";
 import ReplayIcon from "@mui/icons-material/Replay";
-import { formatBytes } from "../lib/format.js";
+import { formatBytes, formatTimeLeft } from "../lib/format.js";
 import { getQueue } from "./manager.js";
 
 export default function UploadPanel({ onClose }) {
@@ -82,7 +82,7 @@ export default function UploadPanel({ onClose }) {
           {" · "}
           {t("upload.speed", { speed: formatBytes(snap.speed, i18n.language, units) })}
           {snap.secondsLeft != null &&
-            " · " + t("upload.timeLeft", { seconds: Math.ceil(snap.secondsLeft) })}
+            " · " + t("upload.timeLeft", { time: formatTimeLeft(snap.secondsLeft, i18n.language) })}
         </Typography>
       )}
       {open && (
