@@ -1,9 +1,10 @@
 // The virtualised grid: month and day headings, square tiles, only the rows near the
 // viewport in the DOM; the next page loads as the end comes near. A year scrubber on
 // the side lists the library's years: a loaded one is scrolled to, another one
-// restarts the list from the end of that year (onJumpYear). Selection: click (or Space/Enter on a
-// focused tile) toggles in selection mode, shift-click selects a range, a day's
-// checkbox selects the whole day.
+// restarts the list from the end of that year (onJumpYear). Selection: click (or Enter
+// on a focused tile) toggles in selection mode, Space on a focused tile toggles it at
+// any time, Shift with either selects a range, a day's checkbox selects the whole day,
+// Escape clears the selection.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
@@ -93,13 +94,15 @@ export default function AssetGrid({
     }
   }
 
+  /** Toggles one asset, or with Shift the range from the last one toggled. */
+  function select(event, asset) {
+    onSelectedChange(toggle(selected, order, asset.id, anchor.current, event.shiftKey));
+    anchor.current = asset.id;
+  }
+
   function clickTile(event, asset, index) {
-    if (selecting || event.shiftKey || event.ctrlKey || event.metaKey) {
-      onSelectedChange(toggle(selected, order, asset.id, anchor.current, event.shiftKey));
-      anchor.current = asset.id;
-    } else {
-      onOpen(index);
-    }
+    if (selecting || event.shiftKey || event.ctrlKey || event.metaKey) select(event, asset);
+    else onOpen(index);
   }
 
   if (isLoading) {
@@ -119,7 +122,14 @@ export default function AssetGrid({
 
   return (
     <Box sx={{ display: "flex" }}>
-      <Box ref={containerRef} sx={{ flex: 1, minWidth: 0 }} data-testid="asset-grid">
+      <Box
+        ref={containerRef}
+        sx={{ flex: 1, minWidth: 0 }}
+        data-testid="asset-grid"
+        onKeyDown={(e) => {
+          if (e.key === "Escape" && selecting) onSelectedChange(new Set());
+        }}
+      >
         <Box sx={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualRows.map((v) => {
             const row = rows[v.index];
@@ -185,7 +195,10 @@ export default function AssetGrid({
                       data-type={asset.type}
                       onClick={(e) => clickTile(e, asset, index)}
                       onKeyDown={(e) => {
-                        if (e.key === "Enter" || e.key === " ") {
+                        if (e.key === " " && onSelectedChange) {
+                          e.preventDefault();
+                          select(e, asset);
+                        } else if (e.key === "Enter" || e.key === " ") {
                           e.preventDefault();
                           clickTile(e, asset, index);
                         }
@@ -209,10 +222,7 @@ export default function AssetGrid({
                           tabIndex={-1}
                           onClick={(e) => {
                             e.stopPropagation();
-                            onSelectedChange(
-                              toggle(selected, order, asset.id, anchor.current, e.shiftKey),
-                            );
-                            anchor.current = asset.id;
+                            select(e, asset);
                           }}
                           sx={{ position: "absolute", top: 2, left: 2, opacity: 0, color: "#fff" }}
                         >

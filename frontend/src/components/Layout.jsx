@@ -1,5 +1,6 @@
-// The signed-in frame: app bar with the upload button, navigation (a drawer on phones),
-// drag-and-drop of files and folders anywhere on the page, and the upload panel.
+// The signed-in frame: a skip link to the content for keyboard users, the app bar with
+// the upload button, navigation (a drawer on phones), drag-and-drop of files and folders
+// anywhere on the page, and the upload panel.
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { Link as RouterLink, Outlet, useLocation } from "react-router";
 import { useTranslation } from "react-i18next";
@@ -142,6 +143,19 @@ export default function Layout() {
 
   return (
     <Box sx={{ display: "flex" }}>
+      <Button
+        href="#main"
+        variant="contained"
+        sx={{
+          position: "fixed",
+          left: 8,
+          top: -64,
+          zIndex: (theme) => theme.zIndex.tooltip,
+          "&:focus": { top: 8 },
+        }}
+      >
+        {t("nav.skip")}
+      </Button>
       <AppBar position="fixed" sx={{ zIndex: (theme) => theme.zIndex.drawer + 1 }}>
         <Toolbar>
           {!wide && (
@@ -216,7 +230,7 @@ export default function Layout() {
           </List>
         )}
       </Drawer>
-      <Box component="main" sx={{ flex: 1, minWidth: 0 }}>
+      <Box component="main" id="main" tabIndex={-1} sx={{ flex: 1, minWidth: 0, outline: 0 }}>
         <Toolbar />
         <Outlet context={{ startUpload }} />
       </Box>

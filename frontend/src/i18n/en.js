@@ -20,6 +20,7 @@ export default {
     haveAccount: "Already have an account?",
   },
   nav: {
+    skip: "Skip to content",
     main: "Main",
     open: "Open navigation",
     library: "Library",

@@ -20,6 +20,7 @@ export default {
     haveAccount: "Уже есть аккаунт?",
   },
   nav: {
+    skip: "Перейти к содержимому",
     main: "Главное",
     open: "Открыть меню",
     library: "Медиатека",

@@ -1,6 +1,6 @@
-// The full-screen viewer: arrows, keyboard and swipe to move, wheel/pinch/double-click
-// to zoom a photo (the preview first, the original once zoomed), drag to pan, videos
-// streamed with seeking, an info panel, and the asset's actions.
+// The full-screen viewer: arrows, keyboard and swipe to move; wheel, pinch, double-click
+// or + and - to zoom a photo (the preview first, the original once zoomed), drag to pan;
+// videos streamed with seeking, an info panel, and the asset's actions.
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
@@ -208,8 +208,18 @@ function PhotoStage({ asset, onSwipe }) {
       const [px, py] = point(e);
       setView((v) => zoomAt(v, e.deltaY < 0 ? 1.2 : 1 / 1.2, px, py));
     };
+    // + and - zoom about the centre, 0 goes back to the whole photo
+    const key = (e) => {
+      if (e.key === "+" || e.key === "=") setView((v) => zoomAt(v, 1.5, 0, 0));
+      else if (e.key === "-") setView((v) => zoomAt(v, 1 / 1.5, 0, 0));
+      else if (e.key === "0") setView({ scale: 1, x: 0, y: 0 });
+    };
     node.addEventListener("wheel", wheel, { passive: false });
-    return () => node.removeEventListener("wheel", wheel);
+    window.addEventListener("keydown", key);
+    return () => {
+      node.removeEventListener("wheel", wheel);
+      window.removeEventListener("keydown", key);
+    };
   }, []);
 
   function down(e) {
