@@ -9,6 +9,7 @@ import {
   Alert,
   Box,
   Button,
+  ButtonBase,
   Container,
   Paper,
   Snackbar,
@@ -20,9 +21,11 @@ import { publicShare } from "../api/client.js";
 import AssetGrid from "../components/AssetGrid.jsx";
 import { downloadAll } from "../components/download.js";
 import Loading from "../components/Loading.jsx";
-import { MediaContext, shareSource } from "../components/media.js";
+import { MediaContext, shareSource, useAssetUrl } from "../components/media.js";
+import { placeholderUrl } from "../components/placeholder.js";
 import { useAssetList } from "../components/useAssetList.js";
 import LanguageSelect from "../components/LanguageSelect.jsx";
+import PlayCircleIcon from "@mui/icons-material/PlayCircleOutlined";
 
 const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
 
@@ -153,9 +156,7 @@ function ShareContent({ token, session, head }) {
           )}
         </Stack>
         {single ? (
-          <Button onClick={() => setViewing(0)} sx={{ p: 0 }}>
-            <AssetGrid list={{ items, isLoading: false }} onOpen={setViewing} />
-          </Button>
+          <SingleAsset asset={head.asset} onOpen={() => setViewing(0)} />
         ) : (
           <AssetGrid list={list} onOpen={setViewing} />
         )}
@@ -181,5 +182,55 @@ function ShareContent({ token, session, head }) {
         />
       </Frame>
     </MediaContext.Provider>
+  );
+}
+
+/** A shared photo or video on its own: the large preview (a video's poster) over its
+ * placeholder, which opens the viewer. Small photos have no preview; their thumbnail is
+ * as large. */
+function SingleAsset({ asset, onOpen }) {
+  const video = asset.type === "video";
+  const preview = useAssetUrl(asset, video ? "poster" : "preview");
+  const thumb = useAssetUrl(asset, "thumb", !!preview.error);
+  const src = preview.url || thumb.url;
+  const [painted, setPainted] = useState(false);
+  const placeholder = !painted && placeholderUrl(asset.placeholder);
+  return (
+    <ButtonBase
+      onClick={onOpen}
+      aria-label={asset.original_filename}
+      data-testid="share-asset"
+      sx={{
+        display: "flex",
+        mx: "auto",
+        width: "100%",
+        height: { xs: "60vh", sm: "75vh" },
+        bgcolor: "action.hover",
+        backgroundImage: placeholder ? `url(${placeholder})` : undefined,
+        backgroundSize: "contain",
+        backgroundRepeat: "no-repeat",
+        backgroundPosition: "center",
+      }}
+    >
+      {src && (
+        <Box
+          component="img"
+          src={src}
+          alt={asset.original_filename}
+          onLoad={() => setPainted(true)}
+          sx={{ maxWidth: "100%", maxHeight: "100%", objectFit: "contain" }}
+        />
+      )}
+      {video && (
+        <PlayCircleIcon
+          sx={{
+            position: "absolute",
+            fontSize: 96,
+            color: "#fff",
+            filter: "drop-shadow(0 0 4px #000)",
+          }}
+        />
+      )}
+    </ButtonBase>
   );
 }
