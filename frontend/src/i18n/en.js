@@ -97,6 +97,8 @@ export default {
     lens: "Lens",
     exposure: "Exposure",
     location: "Location",
+    map: "open the map",
+    seconds: "{{value}} s",
   },
   trash: {
     restore: "Restore",

@@ -101,6 +101,8 @@ export default {
     lens: "Объектив",
     exposure: "Экспозиция",
     location: "Место",
+    map: "открыть карту",
+    seconds: "{{value}} с",
   },
   trash: {
     restore: "Восстановить",

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { daysLeft, formatBytes, formatDuration, formatTimeLeft } from "./format.js";
+import {
+  daysLeft,
+  formatBytes,
+  formatDuration,
+  formatNumber,
+  formatTimeLeft,
+  formatUnit,
+} from "./format.js";
 
 describe("formatBytes", () => {
   it("uses decimal units and the locale's decimal mark", () => {
@@ -32,5 +39,13 @@ describe("formatTimeLeft", () => {
     expect(formatTimeLeft(3900, "en")).toBe("1 hr 5 min");
     expect(formatTimeLeft(7200, "ru")).toBe("2 ч");
     expect(formatTimeLeft(125, "ru")).toBe("2 мин 5 с");
+  });
+});
+
+describe("formatNumber and formatUnit", () => {
+  it("follow the locale's decimal mark and unit names", () => {
+    expect(formatNumber(2.8, "ru")).toBe("2,8");
+    expect(formatUnit(35, "millimeter", "en")).toBe("35 mm");
+    expect(formatUnit(35, "millimeter", "ru")).toBe("35 мм");
   });
 });

@@ -1,6 +1,7 @@
-// The full-screen viewer: arrows, keyboard and swipe to move; wheel, pinch, double-click
-// or + and - to zoom a photo (the preview first, the original once zoomed), drag to pan;
-// videos streamed with seeking, an info panel, and the asset's actions.
+// The full-screen viewer: arrows, keyboard and swipe (photos and videos) to move; wheel,
+// pinch, double-click or + and - to zoom a photo (the preview first, the original once
+// zoomed), drag to pan; videos streamed with seeking, an info panel (the location linked
+// to a map), and the asset's actions.
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
@@ -8,6 +9,7 @@ import {
   Dialog,
   Divider,
   IconButton,
+  Link,
   List,
   ListItem,
   ListItemText,
@@ -27,7 +29,14 @@ import LibraryAddIcon from "@mui/icons-material/LibraryAdd";
 import ShareIcon from "@mui/icons-material/Share";
 import ZoomInIcon from "@mui/icons-material/ZoomIn";
 import ZoomOutIcon from "@mui/icons-material/ZoomOut";
-import { formatBytes, formatDateTime, formatDuration, assetDate } from "../lib/format.js";
+import {
+  assetDate,
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatNumber,
+  formatUnit,
+} from "../lib/format.js";
 import { useAssetUrl } from "../components/media.js";
 import { placeholderUrl } from "../components/placeholder.js";
 import { clampScale, swipeDirection, zoomAt } from "./zoom.js";
@@ -127,7 +136,7 @@ export default function Viewer({
         <Box sx={{ flex: 1, position: "relative", minHeight: 0, display: "flex" }}>
           <Box sx={{ flex: 1, position: "relative", overflow: "hidden" }}>
             {asset.type === "video" ? (
-              <VideoStage key={asset.id} asset={asset} />
+              <VideoStage key={asset.id} asset={asset} onSwipe={go} />
             ) : (
               <PhotoStage key={asset.id} asset={asset} onSwipe={go} />
             )}
@@ -322,11 +331,31 @@ function PhotoStage({ asset, onSwipe }) {
   );
 }
 
-function VideoStage({ asset }) {
+/** Bottom band of a video left to its controls: a drag there seeks, never swipes. */
+const VIDEO_CONTROLS_PX = 72;
+
+function VideoStage({ asset, onSwipe }) {
   const stream = useAssetUrl(asset, "stream");
   const poster = useAssetUrl(asset, "poster");
+  const start = useRef(null);
   return (
     <Box
+      onTouchStart={(e) => {
+        const touch = e.touches[0];
+        const r = e.currentTarget.getBoundingClientRect();
+        start.current =
+          e.touches.length === 1 && touch.clientY < r.bottom - VIDEO_CONTROLS_PX
+            ? [touch.clientX, touch.clientY]
+            : null;
+      }}
+      onTouchEnd={(e) => {
+        const touch = e.changedTouches[0];
+        const from = start.current;
+        start.current = null;
+        if (!from) return;
+        const dir = swipeDirection(touch.clientX - from[0], touch.clientY - from[1]);
+        if (dir) onSwipe(dir);
+      }}
       sx={{
         position: "absolute",
         inset: 0,
@@ -351,6 +380,20 @@ function VideoStage({ asset }) {
   );
 }
 
+/** The coordinates, linked to the place on OpenStreetMap; null without GPS. */
+function location(asset, mapLabel) {
+  const lat = asset.gps_latitude;
+  const lon = asset.gps_longitude;
+  if (lat == null || lon == null) return null;
+  const text = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+  const href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
+  return (
+    <Link href={href} target="_blank" rel="noopener noreferrer" aria-label={`${text}, ${mapLabel}`}>
+      {text}
+    </Link>
+  );
+}
+
 function InfoPanel({ asset }) {
   const { t, i18n } = useTranslation();
   const units = t("units", { returnObjects: true });
@@ -365,20 +408,15 @@ function InfoPanel({ asset }) {
     [
       t("info.exposure"),
       [
-        asset.exposure_time && `${asset.exposure_time} s`,
-        asset.f_number && `ƒ/${asset.f_number}`,
+        asset.exposure_time && t("info.seconds", { value: asset.exposure_time }),
+        asset.f_number && `ƒ/${formatNumber(asset.f_number, i18n.language)}`,
         asset.iso && `ISO ${asset.iso}`,
-        asset.focal_length && `${asset.focal_length} mm`,
+        asset.focal_length && formatUnit(asset.focal_length, "millimeter", i18n.language),
       ]
         .filter(Boolean)
         .join(" · ") || null,
     ],
-    [
-      t("info.location"),
-      asset.gps_latitude != null && asset.gps_longitude != null
-        ? `${asset.gps_latitude.toFixed(5)}, ${asset.gps_longitude.toFixed(5)}`
-        : null,
-    ],
+    [t("info.location"), location(asset, t("info.map"))],
   ].filter(([, value]) => value);
   return (
     <Box sx={{ p: 2 }} data-testid="info-panel">
