@@ -182,6 +182,37 @@ async function scrollGrid(page, expected) {
   return { seen, maxNodes };
 }
 
+/** Waits until the image `selector` names has loaded and has pixels. */
+function imagePainted(page, selector) {
+  return page.waitForFunction(
+    (sel) => {
+      const img = document.querySelector(sel);
+      return img && img.complete && img.naturalWidth > 0;
+    },
+    selector,
+    WAIT,
+  );
+}
+
+/** Drops a file from disk anywhere on the page, as a drag from the desktop does. */
+async function dropFile(page, path) {
+  const bytes = readFileSync(path).toString("base64");
+  const name = path.split("/").pop();
+  const transfer = await page.evaluateHandle(
+    ([b64, fileName]) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], fileName, { type: "image/jpeg" }));
+      return dt;
+    },
+    [bytes, name],
+  );
+  await page.dispatchEvent("main", "dragenter", { dataTransfer: transfer });
+  await page.getByText("Drop photos and videos to upload").waitFor(WAIT);
+  await page.dispatchEvent("main", "dragover", { dataTransfer: transfer });
+  await page.dispatchEvent("main", "drop", { dataTransfer: transfer });
+}
+
 // --- the flow ---------------------------------------------------------------------------
 
 async function main() {
@@ -227,8 +258,8 @@ async function main() {
         .waitFor({ timeout: 180000 });
     });
 
-    await step("uploading the same file again reports a duplicate", async () => {
-      await page.getByTestId("upload-input").setInputFiles([media.photos[0]]);
+    await step("the same file dropped on the page is reported as a duplicate", async () => {
+      await dropFile(page, media.photos[0]);
       await page
         .getByTestId("upload-summary")
         .filter({ hasText: "duplicates 1" })
@@ -253,14 +284,7 @@ async function main() {
       await page.getByTestId("tile").nth(1).click();
       const viewer = page.getByTestId("viewer");
       await viewer.waitFor(WAIT);
-      await page.waitForFunction(
-        () => {
-          const img = document.querySelector('[data-testid="viewer-image"]');
-          return img && img.complete && img.naturalWidth > 0;
-        },
-        null,
-        WAIT,
-      );
+      await imagePainted(page, '[data-testid="viewer-image"]');
       const first = await page.getByTestId("viewer-title").textContent();
       await page.keyboard.press("ArrowRight");
       await page.waitForFunction(
@@ -377,20 +401,23 @@ async function main() {
     await step(
       "favourite one and tag two, then find them by filter and by tag",
       async () => {
+        // with the keyboard: Space selects a focused tile, Shift+Space a range
         const tiles = page.getByTestId("tile");
-        await tiles.nth(0).hover();
-        await tiles
-          .nth(0)
-          .getByRole("button", { name: /^Select/ })
-          .click();
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Space");
+        await page.getByTestId("selection-count").filter({ hasText: "1 selected" }).waitFor(WAIT);
         await page.getByRole("button", { name: "Favourite" }).click();
         await page.getByText("Favourites updated").waitFor(WAIT);
-        await tiles.nth(0).hover();
-        await tiles
-          .nth(0)
-          .getByRole("button", { name: /^Select/ })
-          .click();
-        await tiles.nth(1).click({ modifiers: ["Shift"] });
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Space");
+        await tiles.nth(2).focus();
+        await page.keyboard.press("Escape");
+        await page.getByTestId("selection-bar").waitFor({ state: "detached" });
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Space");
+        await tiles.nth(1).focus();
+        await page.keyboard.press("Shift+Space");
+        await page.getByTestId("selection-count").filter({ hasText: "2 selected" }).waitFor(WAIT);
         await page.getByRole("button", { name: "Tag" }).click();
         await page.getByRole("dialog").getByLabel("Tag").fill("beach");
         await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
@@ -482,6 +509,27 @@ async function main() {
         await gp.reload();
         await gp.getByTestId("share-unavailable").waitFor(WAIT);
         check((await gp.locator('[data-testid="tile"]').count()) === 0, "tiles after revoke");
+      },
+      { needsShares: true },
+    );
+
+    await step(
+      "share one photo from the viewer: its public page shows it large",
+      async () => {
+        await page.getByRole("link", { name: "Library" }).click();
+        await page.locator('[data-testid="tile"][data-type="photo"]').first().click();
+        const name = await page.getByTestId("viewer-title").textContent();
+        await page.getByTestId("viewer").getByRole("button", { name: "Share" }).click();
+        await page.getByRole("button", { name: "Create link" }).click();
+        const single = await page.getByTestId("share-link").inputValue();
+        await page.getByRole("img", { name: "QR code of the link" }).waitFor(WAIT);
+        await page.getByRole("button", { name: "Done" }).click();
+        await page.keyboard.press("Escape");
+        const gp = guest.page;
+        await gp.goto(single);
+        await gp.getByTestId("share-title").filter({ hasText: name }).waitFor(WAIT);
+        await imagePainted(gp, '[data-testid="share-asset"] img');
+        await shot(gp, "share-single");
       },
       { needsShares: true },
     );
