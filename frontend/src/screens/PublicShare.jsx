@@ -21,7 +21,7 @@ import { publicShare } from "../api/client.js";
 import AssetGrid from "../components/AssetGrid.jsx";
 import { downloadAll } from "../components/download.js";
 import Loading from "../components/Loading.jsx";
-import { MediaContext, shareSource, useAssetUrl } from "../components/media.js";
+import { hasPreview, MediaContext, shareSource, useAssetUrl } from "../components/media.js";
 import { placeholderUrl } from "../components/placeholder.js";
 import { useAssetList } from "../components/useAssetList.js";
 import LanguageSelect from "../components/LanguageSelect.jsx";
@@ -190,8 +190,9 @@ function ShareContent({ token, session, head }) {
  * as large. */
 function SingleAsset({ asset, onOpen }) {
   const video = asset.type === "video";
-  const preview = useAssetUrl(asset, video ? "poster" : "preview");
-  const thumb = useAssetUrl(asset, "thumb", !!preview.error);
+  const large = video || hasPreview(asset);
+  const preview = useAssetUrl(asset, video ? "poster" : "preview", large);
+  const thumb = useAssetUrl(asset, "thumb", !large || !!preview.error);
   const src = preview.url || thumb.url;
   const [painted, setPainted] = useState(false);
   const placeholder = !painted && placeholderUrl(asset.placeholder);

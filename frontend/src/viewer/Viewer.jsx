@@ -37,7 +37,7 @@ import {
   formatNumber,
   formatUnit,
 } from "../lib/format.js";
-import { useAssetUrl } from "../components/media.js";
+import { hasPreview, useAssetUrl } from "../components/media.js";
 import { placeholderUrl } from "../components/placeholder.js";
 import { clampScale, swipeDirection, zoomAt } from "./zoom.js";
 
@@ -196,11 +196,12 @@ function PhotoStage({ asset, onSwipe }) {
   const [view, setView] = useState({ scale: 1, x: 0, y: 0 });
   const [painted, setPainted] = useState(false);
   const zoomed = view.scale > 1;
-  const preview = useAssetUrl(asset, "preview");
+  const big = hasPreview(asset);
+  const preview = useAssetUrl(asset, "preview", big);
   const thumb = useAssetUrl(asset, "thumb");
-  // small photos have no preview: their original is what a preview would be
-  const original = useAssetUrl(asset, "stream", zoomed || !!preview.error);
-  const src = (zoomed || preview.error ? original.url : null) || preview.url || thumb.url;
+  const full = zoomed || !big || !!preview.error;
+  const original = useAssetUrl(asset, "stream", full);
+  const src = (full ? original.url : null) || preview.url || thumb.url;
   const frame = useRef(null);
   const pointers = useRef(new Map());
   const gesture = useRef(null);
