@@ -534,11 +534,17 @@ async function main() {
       { needsShares: true },
     );
 
-    await step("settings show storage and sessions", async () => {
+    await step("settings show storage and the devices by name", async () => {
       await page.getByRole("link", { name: "Settings" }).click();
       await page.getByTestId("usage").waitFor(WAIT);
-      await page.getByRole("button", { name: "Sign out everywhere" }).waitFor(WAIT);
+      await page
+        .getByText(/^Chrome \d+, Linux$/)
+        .first()
+        .waitFor(WAIT);
       await shot(page, "settings");
+      await page.getByRole("button", { name: "Sign out everywhere" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+      await page.getByRole("dialog").waitFor({ state: "detached" });
     });
 
     await step("a reload keeps the session through the refresh cookie", async () => {

@@ -182,12 +182,14 @@ export default {
     theme: "Theme",
     themes: { light: "Light", dark: "Dark", system: "As the system" },
     storage: "Storage",
-    used: "{{used}} used",
+    used: "{{used}} used, no limit set",
     usedOf: "{{used}} of {{quota}} used",
-    counts: "{{photos}} photos, {{videos}} videos, {{trashed}} in the trash",
+    counts: "Photos: {{photos}}, videos: {{videos}}, in the trash: {{trashed}}",
     sessions: "Signed-in devices",
     unknownDevice: "Unknown device",
     lastUsed: "Last used {{when}}",
     signOutEverywhere: "Sign out everywhere",
+    signOutEverywhereText:
+      "Every device signed in to this account, this one too, will have to sign in again.",
   },
 };

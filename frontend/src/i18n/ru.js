@@ -205,12 +205,14 @@ export default {
     theme: "Тема",
     themes: { light: "Светлая", dark: "Тёмная", system: "Как в системе" },
     storage: "Хранилище",
-    used: "Занято {{used}}",
+    used: "Занято {{used}}, без ограничения",
     usedOf: "Занято {{used}} из {{quota}}",
     counts: "Фото: {{photos}}, видео: {{videos}}, в корзине: {{trashed}}",
     sessions: "Устройства со входом",
     unknownDevice: "Неизвестное устройство",
     lastUsed: "Последний вход {{when}}",
     signOutEverywhere: "Выйти на всех устройствах",
+    signOutEverywhereText:
+      "Всем устройствам с этой учётной записью, и этому тоже, придётся войти снова.",
   },
 };
