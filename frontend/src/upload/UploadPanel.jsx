@@ -21,6 +21,11 @@ import ReplayIcon from "@mui/icons-material/Replay";
 import { formatBytes, formatTimeLeft } from "../lib/format.js";
 import { getQueue } from "./manager.js";
 
+/** A failure worth another try: a file that is neither photo nor video never is. */
+function canRetry(item) {
+  return item.status === "failed" && item.error !== "unsupported";
+}
+
 export default function UploadPanel({ onClose }) {
   const { t, i18n } = useTranslation();
   const queue = getQueue();
@@ -30,6 +35,7 @@ export default function UploadPanel({ onClose }) {
   const units = t("units", { returnObjects: true });
   const finished = snap.done + snap.duplicates + snap.failed;
   const shown = snap.items.filter((i) => i.status !== "done").slice(0, 200);
+  const retryable = snap.items.filter(canRetry);
 
   return (
     <Paper
@@ -91,7 +97,7 @@ export default function UploadPanel({ onClose }) {
             <ListItem
               key={item.id}
               secondaryAction={
-                item.status === "failed" && item.error !== "unsupported" ? (
+                canRetry(item) ? (
                   <IconButton
                     edge="end"
                     aria-label={t("upload.retry")}
@@ -124,13 +130,8 @@ export default function UploadPanel({ onClose }) {
           ))}
         </List>
       )}
-      {snap.failed > 0 && !snap.active && (
-        <Button
-          size="small"
-          onClick={() =>
-            snap.items.filter((i) => i.status === "failed").forEach((i) => queue.retry(i.id))
-          }
-        >
+      {retryable.length > 0 && !snap.active && (
+        <Button size="small" onClick={() => retryable.forEach((i) => queue.retry(i.id))}>
           {t("upload.retryAll")}
         </Button>
       )}
