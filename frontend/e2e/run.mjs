@@ -504,6 +504,7 @@ async function main() {
         await page.getByTestId("share-row").first().waitFor(WAIT);
         await shot(page, "shares");
         await page.getByRole("button", { name: "Revoke" }).first().click();
+        await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
         await page.getByText("Revoked").first().waitFor(WAIT);
         const gp = guest.page;
         await gp.reload();

@@ -167,6 +167,7 @@ export default {
     expires: "Expires {{when}}",
     withPassword: "Password",
     revoke: "Revoke",
+    revokeText: "The link stops working for everyone who has it. This cannot be undone.",
     states: { active: "Active", expired: "Expired", revoked: "Revoked" },
     unavailable: "This link is not available.",
     locked: "This share is protected by a password",

@@ -191,6 +191,7 @@ export default {
     expires: "Действует до {{when}}",
     withPassword: "С паролем",
     revoke: "Отозвать",
+    revokeText: "Ссылка перестанет работать у всех, у кого она есть. Это нельзя отменить.",
     states: { active: "Действует", expired: "Истекла", revoked: "Отозвана" },
     unavailable: "Эта ссылка недоступна.",
     locked: "Доступ защищён паролем",
