@@ -344,9 +344,10 @@ async function main() {
       await shot(page, "trash");
     });
 
-    await step("restore one from the trash", async () => {
+    await step("open one in the trash and restore it from the viewer", async () => {
       await page.getByTestId("tile").first().click();
-      await page.getByRole("button", { name: "Restore" }).click();
+      await page.getByTestId("viewer").getByRole("button", { name: "Restore" }).click();
+      await page.getByTestId("viewer").waitFor({ state: "detached" });
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid="tile"]').length === 2,
         null,

@@ -17,8 +17,8 @@ import AssetGrid from "./AssetGrid.jsx";
 import { AlbumPicker, TextDialog } from "./dialogs.jsx";
 import { downloadAll } from "./download.js";
 import { ownerSource } from "./media.js";
+import LazyViewer from "../viewer/LazyViewer.jsx";
 
-const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
 const ShareDialog = lazy(() => import("./ShareDialog.jsx"));
 
 export default function AssetBrowser({ list, albumId, emptyText, allYears, onJumpYear }) {
@@ -123,19 +123,13 @@ export default function AssetBrowser({ list, albumId, emptyText, allYears, onJum
         allYears={allYears}
         onJumpYear={onJumpYear}
       />
-      {viewing !== null && list.items[viewing] && (
-        <Suspense fallback={null}>
-          <Viewer
-            items={list.items}
-            index={viewing}
-            onIndex={setViewing}
-            onClose={() => setViewing(null)}
-            onAction={act}
-            hasMore={list.hasNextPage}
-            loadMore={list.fetchNextPage}
-          />
-        </Suspense>
-      )}
+      <LazyViewer
+        items={list.items}
+        viewing={viewing}
+        onViewing={setViewing}
+        onAction={act}
+        more={list}
+      />
       <AlbumPicker
         open={dialog?.action === "addToAlbum"}
         onClose={closeDialog}

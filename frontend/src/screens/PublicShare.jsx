@@ -1,7 +1,7 @@
 // The public page of a share link: works signed out; a password prompt first when the
 // share has one (nothing about the share is shown before unlock), then the album's
 // grid or the single asset, the viewer, and downloads when the owner allowed them.
-import { lazy, Suspense, useState } from "react";
+import { useState } from "react";
 import { useParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
@@ -25,9 +25,8 @@ import { hasPreview, MediaContext, shareSource, useAssetUrl } from "../component
 import { placeholderUrl } from "../components/placeholder.js";
 import { useAssetList } from "../components/useAssetList.js";
 import LanguageSelect from "../components/LanguageSelect.jsx";
+import LazyViewer from "../viewer/LazyViewer.jsx";
 import PlayCircleIcon from "@mui/icons-material/PlayCircleOutlined";
-
-const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
 
 /** What the share answer says is locked: a password is needed first. */
 export function needsPassword(err) {
@@ -160,20 +159,14 @@ function ShareContent({ token, session, head }) {
         ) : (
           <AssetGrid list={list} onOpen={setViewing} />
         )}
-        {viewing !== null && items[viewing] && (
-          <Suspense fallback={null}>
-            <Viewer
-              items={items}
-              index={viewing}
-              onIndex={setViewing}
-              onClose={() => setViewing(null)}
-              onAction={act}
-              actions={allowDownload ? ["download"] : []}
-              hasMore={!single && list.hasNextPage}
-              loadMore={list.fetchNextPage}
-            />
-          </Suspense>
-        )}
+        <LazyViewer
+          items={items}
+          viewing={viewing}
+          onViewing={setViewing}
+          onAction={act}
+          actions={allowDownload ? ["download"] : []}
+          more={single ? null : list}
+        />
         <Snackbar
           open={!!message}
           autoHideDuration={6000}

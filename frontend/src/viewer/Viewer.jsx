@@ -21,11 +21,13 @@ import ArrowBackIcon from "@mui/icons-material/ArrowBack";
 import ChevronLeftIcon from "@mui/icons-material/ChevronLeft";
 import ChevronRightIcon from "@mui/icons-material/ChevronRight";
 import DeleteIcon from "@mui/icons-material/Delete";
+import DeleteForeverIcon from "@mui/icons-material/DeleteForever";
 import DownloadIcon from "@mui/icons-material/Download";
 import FavoriteIcon from "@mui/icons-material/Favorite";
 import FavoriteBorderIcon from "@mui/icons-material/FavoriteBorder";
 import InfoIcon from "@mui/icons-material/InfoOutlined";
 import LibraryAddIcon from "@mui/icons-material/LibraryAdd";
+import RestoreFromTrashIcon from "@mui/icons-material/RestoreFromTrash";
 import ShareIcon from "@mui/icons-material/Share";
 import ZoomInIcon from "@mui/icons-material/ZoomIn";
 import ZoomOutIcon from "@mui/icons-material/ZoomOut";
@@ -86,6 +88,8 @@ export default function Viewer({
     addToAlbum: [t("actions.addToAlbum"), <LibraryAddIcon key="i" />],
     share: [t("actions.share"), <ShareIcon key="i" />],
     trash: [t("actions.trash"), <DeleteIcon key="i" />],
+    restore: [t("trash.restore"), <RestoreFromTrashIcon key="i" />],
+    purge: [t("trash.deleteForever"), <DeleteForeverIcon key="i" />],
   };
 
   return (
