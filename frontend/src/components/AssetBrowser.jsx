@@ -52,7 +52,8 @@ export default function AssetBrowser({ list, albumId, emptyText, allYears, onJum
     const ids = targets.map((a) => a.id);
     switch (action) {
       case "trash":
-        if (viewing !== null) setViewing(null);
+        // the viewer stays open on the next item, unless this was the last one
+        if (viewing !== null && viewing >= list.items.length - 1) setViewing(null);
         return run(() => assetsApi.bulk("trash", ids), t("library.trashed", { count: ids.length }));
       case "favorite":
         return run(

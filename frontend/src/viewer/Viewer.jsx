@@ -1,7 +1,7 @@
 // The full-screen viewer: arrows, keyboard and swipe (photos and videos) to move; wheel,
 // pinch, double-click or + and - to zoom a photo (the preview first, the original once
 // zoomed), drag to pan; videos streamed with seeking, an info panel (the location linked
-// to a map), and the asset's actions.
+// to a map), and the asset's actions. Keys: i the info panel, f favourite, Delete trash.
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
@@ -63,9 +63,15 @@ export default function Viewer({
     if (next >= 0 && next < items.length) onIndex(next);
     if (delta > 0 && next >= items.length - 3 && hasMore) loadMore();
   };
+  /** Runs one of this viewer's actions on the asset shown (keyboard shortcuts). */
+  const shortcut = (action) => {
+    if (actions.includes(action)) onAction(action, [asset]);
+  };
   const goRef = useRef(go);
+  const shortcutRef = useRef(shortcut);
   useEffect(() => {
     goRef.current = go;
+    shortcutRef.current = shortcut;
   });
 
   useEffect(() => {
@@ -74,6 +80,8 @@ export default function Viewer({
       if (e.key === "ArrowRight") goRef.current(1);
       else if (e.key === "ArrowLeft") goRef.current(-1);
       else if (e.key === "i") setInfo((v) => !v);
+      else if (e.key === "f") shortcutRef.current("favorite");
+      else if (e.key === "Delete") shortcutRef.current("trash");
     };
     window.addEventListener("keydown", key);
     return () => window.removeEventListener("keydown", key);
