@@ -81,6 +81,9 @@ export default {
     },
   },
   viewer: {
+    notPlayable: "This video can be played only when its owner allows downloads.",
+    locationWithheld:
+      "The owner has not shared where this video was taken, so it cannot be played here.",
     info: "Info",
     next: "Next",
     previous: "Previous",

@@ -389,6 +389,27 @@ function VideoStage({ asset, onSwipe }) {
           style={{ maxWidth: "100%", maxHeight: "100%" }}
         />
       )}
+      {stream.error && <Unplayable error={stream.error} poster={poster.url} />}
+    </Box>
+  );
+}
+
+/** Why a video cannot play (a share whose owner offers no downloads, or withholds the
+ * location its file holds), over its poster. */
+function Unplayable({ error, poster }) {
+  const { t } = useTranslation();
+  const reason =
+    error.code === "location_withheld"
+      ? t("viewer.locationWithheld")
+      : error.code === "download_not_allowed"
+        ? t("viewer.notPlayable")
+        : error.message;
+  return (
+    <Box sx={{ textAlign: "center", maxWidth: "100%", maxHeight: "100%" }}>
+      {poster && <img src={poster} alt="" style={{ maxWidth: "100%", maxHeight: "70vh" }} />}
+      <Typography sx={{ p: 2 }} role="status">
+        {reason}
+      </Typography>
     </Box>
   );
 }
