@@ -18,6 +18,7 @@ import { AlbumPicker, TextDialog } from "./dialogs.jsx";
 import { downloadAll } from "./download.js";
 import { ownerSource } from "./media.js";
 import LazyViewer from "../viewer/LazyViewer.jsx";
+import { errorText } from "../lib/errors.js";
 
 const ShareDialog = lazy(() => import("./ShareDialog.jsx"));
 
@@ -43,7 +44,7 @@ export default function AssetBrowser({ list, albumId, emptyText, allYears, onJum
       setSelected(new Set());
       refresh();
     } catch (err) {
-      setMessage(err.message);
+      setMessage(errorText(t, err));
     }
   }
 

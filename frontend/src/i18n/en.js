@@ -19,6 +19,18 @@ export default {
     noAccount: "No account yet?",
     haveAccount: "Already have an account?",
   },
+  errors: {
+    invalid_credentials: "The email or the password is not right.",
+    email_taken: "There is already an account with this email.",
+    rate_limited: "Too many attempts. Try again later.",
+    quota_exceeded: "This would go over your storage quota.",
+    unavailable: "The server cannot answer just now. Try again in a moment.",
+    network: "The server cannot be reached. Check the connection.",
+    not_found: "It is no longer there.",
+    emailInvalid: "Enter a valid email address.",
+    passwordTooShort_one: "The password needs at least {{count}} character.",
+    passwordTooShort_other: "The password needs at least {{count}} characters.",
+  },
   nav: {
     skip: "Skip to content",
     main: "Main",

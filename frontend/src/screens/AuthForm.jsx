@@ -14,6 +14,7 @@ import { Link as RouterLink } from "react-router";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import LanguageSelect from "../components/LanguageSelect.jsx";
+import { errorText } from "../lib/errors.js";
 
 export default function AuthForm({ title, submitLabel, onSubmit, footer, footerLink, footerTo }) {
   const { t } = useTranslation();
@@ -29,7 +30,7 @@ export default function AuthForm({ title, submitLabel, onSubmit, footer, footerL
     try {
       await onSubmit(email, password);
     } catch (err) {
-      setError(err.message);
+      setError(errorText(t, err));
       setBusy(false);
     }
   }

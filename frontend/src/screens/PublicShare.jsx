@@ -27,6 +27,7 @@ import { useAssetList } from "../components/useAssetList.js";
 import LanguageSelect from "../components/LanguageSelect.jsx";
 import LazyViewer from "../viewer/LazyViewer.jsx";
 import PlayCircleIcon from "@mui/icons-material/PlayCircleOutlined";
+import { errorText } from "../lib/errors.js";
 
 /** What the share answer says is locked: a password is needed first. */
 export function needsPassword(err) {
@@ -134,7 +135,9 @@ function ShareContent({ token, session, head }) {
   const act = (action, targets) => {
     if (action !== "download") return;
     downloadAll(source, targets).catch((err) =>
-      setMessage(err.code === "location_withheld" ? t("share.locationWithheld") : err.message),
+      setMessage(
+        err.code === "location_withheld" ? t("share.locationWithheld") : errorText(t, err),
+      ),
     );
   };
   return (

@@ -18,6 +18,7 @@ import { shares } from "../api/client.js";
 import { formatDateTime } from "../lib/format.js";
 import { shareLink } from "../components/ShareDialog.jsx";
 import { ConfirmDialog } from "../components/dialogs.jsx";
+import { errorText } from "../lib/errors.js";
 
 export default function Shares() {
   const { t, i18n } = useTranslation();
@@ -94,7 +95,7 @@ export default function Shares() {
           try {
             await shares.revoke(share.id);
           } catch (err) {
-            setMessage(err.message);
+            setMessage(errorText(t, err));
           }
           queryClient.invalidateQueries({ queryKey: ["shares"] });
         }}

@@ -10,6 +10,7 @@ import { ConfirmDialog } from "../components/dialogs.jsx";
 import { useAssetList } from "../components/useAssetList.js";
 import { daysLeft } from "../lib/format.js";
 import LazyViewer from "../viewer/LazyViewer.jsx";
+import { errorText } from "../lib/errors.js";
 
 export default function Trash() {
   const { t } = useTranslation();
@@ -31,7 +32,7 @@ export default function Trash() {
       setMessage(done);
       setSelected(new Set());
     } catch (err) {
-      setMessage(err.message);
+      setMessage(errorText(t, err));
     }
     queryClient.invalidateQueries({ queryKey: ["assets"] });
     queryClient.invalidateQueries({ queryKey: ["usage"] });

@@ -18,6 +18,7 @@ import CloseIcon from "@mui/icons-material/Close";
 import ExpandLessIcon from "@mui/icons-material/ExpandLess";
 import ExpandMoreIcon from "@mui/icons-material/ExpandMore";
 import ReplayIcon from "@mui/icons-material/Replay";
+import { errorText } from "../lib/errors.js";
 import { formatBytes, formatTimeLeft } from "../lib/format.js";
 import { getQueue } from "./manager.js";
 
@@ -113,7 +114,9 @@ export default function UploadPanel({ onClose }) {
                 secondary={
                   <Box component="span">
                     {t("upload.status." + item.status)}
-                    {item.error && item.error !== "unsupported" ? ": " + item.error : ""}
+                    {item.error && item.error !== "unsupported"
+                      ? ": " + errorText(t, { code: item.errorCode, message: item.error })
+                      : ""}
                     {item.error === "unsupported" ? ": " + t("upload.unsupported") : ""}
                   </Box>
                 }

@@ -43,7 +43,7 @@ describe("UploadPanel", () => {
   it("lists failures with a retry button, except for files that are not media", async () => {
     show({
       items: [
-        item(1, "a.jpg", "failed", "storage answered 503"),
+        { ...item(1, "a.jpg", "failed", "storage answered 503"), errorCode: "put_failed" },
         item(2, "notes.txt", "failed", "unsupported"),
         item(3, "b.jpg", "duplicate"),
       ],
