@@ -16,7 +16,16 @@ import { useTranslation } from "react-i18next";
 import LanguageSelect from "../components/LanguageSelect.jsx";
 import { errorText } from "../lib/errors.js";
 
-export default function AuthForm({ title, submitLabel, onSubmit, footer, footerLink, footerTo }) {
+/** `newPassword` marks the password as one being chosen (sign-up), for password managers. */
+export default function AuthForm({
+  title,
+  submitLabel,
+  onSubmit,
+  footer,
+  footerLink,
+  footerTo,
+  newPassword = false,
+}) {
   const { t } = useTranslation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -59,7 +68,7 @@ export default function AuthForm({ title, submitLabel, onSubmit, footer, footerL
             label={t("auth.password")}
             type="password"
             name="password"
-            autoComplete="current-password"
+            autoComplete={newPassword ? "new-password" : "current-password"}
             required
             value={password}
             onChange={(e) => setPassword(e.target.value)}
