@@ -4,7 +4,8 @@
 // restarts the list from the end of that year (onJumpYear). Selection: click (or Enter
 // on a focused tile) toggles in selection mode, Space on a focused tile toggles it at
 // any time, Shift with either selects a range, a day's checkbox selects the whole day,
-// Escape clears the selection.
+// Escape clears the selection. On touch screens the selection circles always show and a
+// long press selects.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
@@ -37,6 +38,48 @@ function useBox() {
     return () => observer.disconnect();
   }, [node]);
   return [setNode, box];
+}
+
+const LONG_PRESS_MS = 500;
+const LONG_PRESS_SLOP_PX = 10;
+
+/** A long press of a finger on a tile (held still for half a second) calls `onPress`;
+ * the click that ends it is then swallowed (`consumed()`), and so is the system's menu. */
+function useLongPress(onPress) {
+  const state = useRef({ timer: null, at: null, fired: false });
+  const cancel = () => {
+    clearTimeout(state.current.timer);
+    state.current.timer = null;
+  };
+  return {
+    consumed() {
+      const fired = state.current.fired;
+      state.current.fired = false;
+      return fired;
+    },
+    handlers: (asset) => ({
+      onPointerDown(e) {
+        cancel();
+        state.current.fired = false; // a long press that no click followed
+        if (e.pointerType !== "touch") return;
+        state.current.at = [e.clientX, e.clientY];
+        state.current.timer = setTimeout(() => {
+          state.current.timer = null;
+          state.current.fired = true;
+          onPress(asset);
+        }, LONG_PRESS_MS);
+      },
+      onPointerMove(e) {
+        const at = state.current.at;
+        if (at && Math.hypot(e.clientX - at[0], e.clientY - at[1]) > LONG_PRESS_SLOP_PX) cancel();
+      },
+      onPointerUp: cancel,
+      onPointerCancel: cancel,
+      onContextMenu(e) {
+        if (e.nativeEvent.pointerType === "touch" || state.current.fired) e.preventDefault();
+      },
+    }),
+  };
 }
 
 /** Columns for a width: tiles of about 180 px, at least 3 (phones). */
@@ -93,6 +136,8 @@ export default function AssetGrid({
       onJumpYear(year);
     }
   }
+
+  const longPress = useLongPress((asset) => select({ shiftKey: false }, asset));
 
   /** Toggles one asset, or with Shift the range from the last one toggled. */
   function select(event, asset) {
@@ -193,7 +238,10 @@ export default function AssetGrid({
                       data-testid="tile"
                       data-asset-id={asset.id}
                       data-type={asset.type}
-                      onClick={(e) => clickTile(e, asset, index)}
+                      onClick={(e) => {
+                        if (!longPress.consumed()) clickTile(e, asset, index);
+                      }}
+                      {...(onSelectedChange ? longPress.handlers(asset) : {})}
                       onKeyDown={(e) => {
                         if (e.key === " " && onSelectedChange) {
                           e.preventDefault();
@@ -211,6 +259,8 @@ export default function AssetGrid({
                         outlineOffset: -3,
                         "&:focus-visible": { outline: "3px solid", outlineColor: "secondary.main" },
                         "&:hover .select-box, & .select-box.on": { opacity: 1 },
+                        // no hover on touch screens: the circles are always there
+                        "@media (hover: none)": { "& .select-box": { opacity: 1 } },
                       }}
                     >
                       <Thumb asset={asset} size={tile} />
