@@ -591,6 +591,15 @@ async function main() {
         .first()
         .evaluate((t) => t.getBoundingClientRect().width);
       check(width < 130, `tile width ${width}`);
+      // no hover on a phone: the selection circles show, and a tap on one selects
+      const circle = pp
+        .getByTestId("tile")
+        .first()
+        .getByRole("button", { name: /^Select/ });
+      const opacity = await circle.evaluate((el) => getComputedStyle(el).opacity);
+      check(opacity === "1", `selection circle opacity ${opacity}`);
+      await circle.tap();
+      await pp.getByTestId("selection-count").filter({ hasText: "1 selected" }).waitFor(WAIT);
       await shot(pp, "library-phone");
       await phone.close();
     });
