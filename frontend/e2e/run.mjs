@@ -553,6 +553,7 @@ async function main() {
       await page.goto(server.base + "/trash");
       await page.getByRole("heading", { name: "Trash" }).waitFor(WAIT);
       check(new URL(page.url()).pathname === "/trash", page.url());
+      check((await page.title()) === "Trash · itcloud", `title ${await page.title()}`);
     });
 
     await step("Russian UI smoke test", async () => {

@@ -44,6 +44,12 @@ const NAV = [
   { to: "/settings", key: "nav.settings", icon: <SettingsIcon /> },
 ];
 
+/** Whether the navigation entry `to` is the section `pathname` is in (an album's page
+ * is in Albums). */
+function isCurrent(to, pathname) {
+  return to === "/" ? pathname === "/" : pathname.startsWith(to);
+}
+
 export default function Layout() {
   const { t } = useTranslation();
   const { user, signOut } = useAuth();
@@ -117,6 +123,13 @@ export default function Layout() {
     };
   }, [startUpload]);
 
+  const current = NAV.find((item) => isCurrent(item.to, location.pathname));
+  const section = current ? t(current.key) : null;
+  useEffect(() => {
+    // the tab and screen readers name the section the user is in
+    document.title = section ? `${section} · itcloud` : "itcloud";
+  }, [section]);
+
   const nav = (
     <List component="nav" aria-label={t("nav.main")}>
       {NAV.map((item) => (
@@ -124,9 +137,7 @@ export default function Layout() {
           key={item.to}
           component={RouterLink}
           to={item.to}
-          selected={
-            item.to === "/" ? location.pathname === "/" : location.pathname.startsWith(item.to)
-          }
+          selected={item === current}
           onClick={() => setNavOpen(false)}
         >
           <ListItemIcon>{item.icon}</ListItemIcon>
