@@ -433,6 +433,10 @@ async function main() {
           null,
           WAIT,
         );
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Control+a");
+        await page.getByTestId("selection-count").filter({ hasText: "2 selected" }).waitFor(WAIT);
+        await page.keyboard.press("Escape");
         await page.getByRole("link", { name: "Library" }).click();
         await page.getByRole("button", { name: "Favourites" }).click();
         await page.waitForFunction(

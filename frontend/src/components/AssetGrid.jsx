@@ -4,8 +4,8 @@
 // restarts the list from the end of that year (onJumpYear). Selection: click (or Enter
 // on a focused tile) toggles in selection mode, Space on a focused tile toggles it at
 // any time, Shift with either selects a range, a day's checkbox selects the whole day,
-// Escape clears the selection. On touch screens the selection circles always show and a
-// long press selects.
+// Escape clears the selection, Ctrl+A (⌘A) selects everything loaded. On touch screens
+// the selection circles always show and a long press selects.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
@@ -172,7 +172,12 @@ export default function AssetGrid({
         sx={{ flex: 1, minWidth: 0 }}
         data-testid="asset-grid"
         onKeyDown={(e) => {
+          if (!onSelectedChange) return;
           if (e.key === "Escape" && selecting) onSelectedChange(new Set());
+          if (e.key === "a" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            onSelectedChange(new Set(order));
+          }
         }}
       >
         <Box sx={{ height: virtualizer.getTotalSize(), position: "relative" }}>
