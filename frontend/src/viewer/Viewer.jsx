@@ -121,7 +121,12 @@ export default function Viewer({
           <IconButton color="inherit" edge="start" aria-label={t("common.close")} onClick={onClose}>
             <ArrowBackIcon />
           </IconButton>
-          <Typography noWrap sx={{ flex: 1 }} data-testid="viewer-title">
+          {/* a phone's toolbar is all actions: the name is in the info panel */}
+          <Typography
+            noWrap
+            sx={{ flex: 1, visibility: { xs: "hidden", sm: "visible" } }}
+            data-testid="viewer-title"
+          >
             {asset.original_filename}
           </Typography>
           {actions.map((action) => (
