@@ -326,10 +326,7 @@ async function main() {
     await step("select three with a shift-click range and move them to the trash", async () => {
       const tiles = page.getByTestId("tile");
       await tiles.nth(0).hover();
-      await tiles
-        .nth(0)
-        .getByRole("button", { name: /^Select/ })
-        .click();
+      await page.getByTestId("select-circle").nth(0).click();
       await tiles.nth(2).click({ modifiers: ["Shift"] });
       await page.getByTestId("selection-count").filter({ hasText: "3 selected" }).waitFor(WAIT);
       await page.getByRole("button", { name: "Move to trash" }).click();
@@ -597,10 +594,7 @@ async function main() {
         .evaluate((t) => t.getBoundingClientRect().width);
       check(width < 130, `tile width ${width}`);
       // no hover on a phone: the selection circles show, and a tap on one selects
-      const circle = pp
-        .getByTestId("tile")
-        .first()
-        .getByRole("button", { name: /^Select/ });
+      const circle = pp.getByTestId("select-circle").first();
       const opacity = await circle.evaluate((el) => getComputedStyle(el).opacity);
       check(opacity === "1", `selection circle opacity ${opacity}`);
       await circle.tap();

@@ -233,70 +233,79 @@ export default function AssetGrid({
                 {row.items.map((asset, i) => {
                   const index = row.start + i;
                   const isSelected = selected?.has(asset.id);
+                  // the tile and its selection circle are siblings: no button in a button
                   return (
                     <Box
                       key={asset.id}
-                      role="button"
-                      tabIndex={0}
-                      aria-label={asset.original_filename}
-                      aria-pressed={selecting ? !!isSelected : undefined}
-                      data-testid="tile"
-                      data-asset-id={asset.id}
-                      data-type={asset.type}
-                      onClick={(e) => {
-                        if (!longPress.consumed()) clickTile(e, asset, index);
-                      }}
-                      {...(onSelectedChange ? longPress.handlers(asset) : {})}
-                      onKeyDown={(e) => {
-                        if (e.key === " " && onSelectedChange) {
-                          e.preventDefault();
-                          select(e, asset);
-                        } else if (e.key === "Enter" || e.key === " ") {
-                          e.preventDefault();
-                          clickTile(e, asset, index);
-                        }
-                      }}
                       sx={{
                         position: "relative",
-                        cursor: "pointer",
-                        outline: isSelected ? "3px solid" : "none",
-                        outlineColor: "primary.main",
-                        outlineOffset: -3,
-                        "&:focus-visible": { outline: "3px solid", outlineColor: "secondary.main" },
                         "&:hover .select-box, & .select-box.on": { opacity: 1 },
                         // no hover on touch screens: the circles are always there
                         "@media (hover: none)": { "& .select-box": { opacity: 1 } },
                       }}
                     >
-                      <Thumb asset={asset} size={tile} />
+                      <Box
+                        role="button"
+                        tabIndex={0}
+                        aria-label={asset.original_filename}
+                        aria-pressed={selecting ? !!isSelected : undefined}
+                        data-testid="tile"
+                        data-asset-id={asset.id}
+                        data-type={asset.type}
+                        onClick={(e) => {
+                          if (!longPress.consumed()) clickTile(e, asset, index);
+                        }}
+                        {...(onSelectedChange ? longPress.handlers(asset) : {})}
+                        onKeyDown={(e) => {
+                          if (e.key === " " && onSelectedChange) {
+                            e.preventDefault();
+                            select(e, asset);
+                          } else if (e.key === "Enter" || e.key === " ") {
+                            e.preventDefault();
+                            clickTile(e, asset, index);
+                          }
+                        }}
+                        sx={{
+                          position: "relative",
+                          cursor: "pointer",
+                          outline: isSelected ? "3px solid" : "none",
+                          outlineColor: "primary.main",
+                          outlineOffset: -3,
+                          "&:focus-visible": {
+                            outline: "3px solid",
+                            outlineColor: "secondary.main",
+                          },
+                        }}
+                      >
+                        <Thumb asset={asset} size={tile} />
+                        {caption && (
+                          <Typography
+                            variant="caption"
+                            sx={{
+                              position: "absolute",
+                              left: 4,
+                              bottom: 2,
+                              color: "#fff",
+                              textShadow: "0 0 3px #000",
+                            }}
+                          >
+                            {caption(asset)}
+                          </Typography>
+                        )}
+                      </Box>
                       {onSelectedChange && (
                         <IconButton
                           size="small"
                           className={"select-box" + (selecting ? " on" : "")}
                           aria-label={t("library.select", { name: asset.original_filename })}
+                          aria-pressed={!!isSelected}
                           tabIndex={-1}
-                          onClick={(e) => {
-                            e.stopPropagation();
-                            select(e, asset);
-                          }}
+                          data-testid="select-circle"
+                          onClick={(e) => select(e, asset)}
                           sx={{ position: "absolute", top: 2, left: 2, opacity: 0, color: "#fff" }}
                         >
                           {isSelected ? <CheckCircleIcon /> : <RadioButtonUncheckedIcon />}
                         </IconButton>
-                      )}
-                      {caption && (
-                        <Typography
-                          variant="caption"
-                          sx={{
-                            position: "absolute",
-                            left: 4,
-                            bottom: 2,
-                            color: "#fff",
-                            textShadow: "0 0 3px #000",
-                          }}
-                        >
-                          {caption(asset)}
-                        </Typography>
                       )}
                     </Box>
                   );
