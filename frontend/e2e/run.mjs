@@ -182,6 +182,37 @@ async function scrollGrid(page, expected) {
   return { seen, maxNodes };
 }
 
+/** Waits until the image `selector` names has loaded and has pixels. */
+function imagePainted(page, selector) {
+  return page.waitForFunction(
+    (sel) => {
+      const img = document.querySelector(sel);
+      return img && img.complete && img.naturalWidth > 0;
+    },
+    selector,
+    WAIT,
+  );
+}
+
+/** Drops a file from disk anywhere on the page, as a drag from the desktop does. */
+async function dropFile(page, path) {
+  const bytes = readFileSync(path).toString("base64");
+  const name = path.split("/").pop();
+  const transfer = await page.evaluateHandle(
+    ([b64, fileName]) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], fileName, { type: "image/jpeg" }));
+      return dt;
+    },
+    [bytes, name],
+  );
+  await page.dispatchEvent("main", "dragenter", { dataTransfer: transfer });
+  await page.getByText("Drop photos and videos to upload").waitFor(WAIT);
+  await page.dispatchEvent("main", "dragover", { dataTransfer: transfer });
+  await page.dispatchEvent("main", "drop", { dataTransfer: transfer });
+}
+
 // --- the flow ---------------------------------------------------------------------------
 
 async function main() {
@@ -227,8 +258,8 @@ async function main() {
         .waitFor({ timeout: 180000 });
     });
 
-    await step("uploading the same file again reports a duplicate", async () => {
-      await page.getByTestId("upload-input").setInputFiles([media.photos[0]]);
+    await step("the same file dropped on the page is reported as a duplicate", async () => {
+      await dropFile(page, media.photos[0]);
       await page
         .getByTestId("upload-summary")
         .filter({ hasText: "duplicates 1" })
@@ -253,14 +284,7 @@ async function main() {
       await page.getByTestId("tile").nth(1).click();
       const viewer = page.getByTestId("viewer");
       await viewer.waitFor(WAIT);
-      await page.waitForFunction(
-        () => {
-          const img = document.querySelector('[data-testid="viewer-image"]');
-          return img && img.complete && img.naturalWidth > 0;
-        },
-        null,
-        WAIT,
-      );
+      await imagePainted(page, '[data-testid="viewer-image"]');
       const first = await page.getByTestId("viewer-title").textContent();
       await page.keyboard.press("ArrowRight");
       await page.waitForFunction(
@@ -302,10 +326,7 @@ async function main() {
     await step("select three with a shift-click range and move them to the trash", async () => {
       const tiles = page.getByTestId("tile");
       await tiles.nth(0).hover();
-      await tiles
-        .nth(0)
-        .getByRole("button", { name: /^Select/ })
-        .click();
+      await page.getByTestId("select-circle").nth(0).click();
       await tiles.nth(2).click({ modifiers: ["Shift"] });
       await page.getByTestId("selection-count").filter({ hasText: "3 selected" }).waitFor(WAIT);
       await page.getByRole("button", { name: "Move to trash" }).click();
@@ -320,9 +341,10 @@ async function main() {
       await shot(page, "trash");
     });
 
-    await step("restore one from the trash", async () => {
+    await step("open one in the trash and restore it from the viewer", async () => {
       await page.getByTestId("tile").first().click();
-      await page.getByRole("button", { name: "Restore" }).click();
+      await page.getByTestId("viewer").getByRole("button", { name: "Restore" }).click();
+      await page.getByTestId("viewer").waitFor({ state: "detached" });
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid="tile"]').length === 2,
         null,
@@ -377,20 +399,23 @@ async function main() {
     await step(
       "favourite one and tag two, then find them by filter and by tag",
       async () => {
+        // with the keyboard: Space selects a focused tile, Shift+Space a range
         const tiles = page.getByTestId("tile");
-        await tiles.nth(0).hover();
-        await tiles
-          .nth(0)
-          .getByRole("button", { name: /^Select/ })
-          .click();
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Space");
+        await page.getByTestId("selection-count").filter({ hasText: "1 selected" }).waitFor(WAIT);
         await page.getByRole("button", { name: "Favourite" }).click();
         await page.getByText("Favourites updated").waitFor(WAIT);
-        await tiles.nth(0).hover();
-        await tiles
-          .nth(0)
-          .getByRole("button", { name: /^Select/ })
-          .click();
-        await tiles.nth(1).click({ modifiers: ["Shift"] });
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Space");
+        await tiles.nth(2).focus();
+        await page.keyboard.press("Escape");
+        await page.getByTestId("selection-bar").waitFor({ state: "detached" });
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Space");
+        await tiles.nth(1).focus();
+        await page.keyboard.press("Shift+Space");
+        await page.getByTestId("selection-count").filter({ hasText: "2 selected" }).waitFor(WAIT);
         await page.getByRole("button", { name: "Tag" }).click();
         await page.getByRole("dialog").getByLabel("Tag").fill("beach");
         await page.getByRole("dialog").getByRole("button", { name: "Save" }).click();
@@ -405,6 +430,10 @@ async function main() {
           null,
           WAIT,
         );
+        await tiles.nth(0).focus();
+        await page.keyboard.press("Control+a");
+        await page.getByTestId("selection-count").filter({ hasText: "2 selected" }).waitFor(WAIT);
+        await page.keyboard.press("Escape");
         await page.getByRole("link", { name: "Library" }).click();
         await page.getByRole("button", { name: "Favourites" }).click();
         await page.waitForFunction(
@@ -477,6 +506,7 @@ async function main() {
         await page.getByTestId("share-row").first().waitFor(WAIT);
         await shot(page, "shares");
         await page.getByRole("button", { name: "Revoke" }).first().click();
+        await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
         await page.getByText("Revoked").first().waitFor(WAIT);
         const gp = guest.page;
         await gp.reload();
@@ -486,17 +516,45 @@ async function main() {
       { needsShares: true },
     );
 
-    await step("settings show storage and sessions", async () => {
+    await step(
+      "share one photo from the viewer: its public page shows it large",
+      async () => {
+        await page.getByRole("link", { name: "Library" }).click();
+        await page.locator('[data-testid="tile"][data-type="photo"]').first().click();
+        const name = await page.getByTestId("viewer-title").textContent();
+        await page.getByTestId("viewer").getByRole("button", { name: "Share" }).click();
+        await page.getByRole("button", { name: "Create link" }).click();
+        const single = await page.getByTestId("share-link").inputValue();
+        await page.getByRole("img", { name: "QR code of the link" }).waitFor(WAIT);
+        await page.getByRole("button", { name: "Done" }).click();
+        await page.keyboard.press("Escape");
+        const gp = guest.page;
+        await gp.goto(single);
+        await gp.getByTestId("share-title").filter({ hasText: name }).waitFor(WAIT);
+        await imagePainted(gp, '[data-testid="share-asset"] img');
+        await shot(gp, "share-single");
+      },
+      { needsShares: true },
+    );
+
+    await step("settings show storage and the devices by name", async () => {
       await page.getByRole("link", { name: "Settings" }).click();
       await page.getByTestId("usage").waitFor(WAIT);
-      await page.getByRole("button", { name: "Sign out everywhere" }).waitFor(WAIT);
+      await page
+        .getByText(/^Chrome \d+, Linux$/)
+        .first()
+        .waitFor(WAIT);
       await shot(page, "settings");
+      await page.getByRole("button", { name: "Sign out everywhere" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+      await page.getByRole("dialog").waitFor({ state: "detached" });
     });
 
     await step("a reload keeps the session through the refresh cookie", async () => {
       await page.goto(server.base + "/trash");
       await page.getByRole("heading", { name: "Trash" }).waitFor(WAIT);
       check(new URL(page.url()).pathname === "/trash", page.url());
+      check((await page.title()) === "Trash · itcloud", `title ${await page.title()}`);
     });
 
     await step("Russian UI smoke test", async () => {
@@ -535,6 +593,12 @@ async function main() {
         .first()
         .evaluate((t) => t.getBoundingClientRect().width);
       check(width < 130, `tile width ${width}`);
+      // no hover on a phone: the selection circles show, and a tap on one selects
+      const circle = pp.getByTestId("select-circle").first();
+      const opacity = await circle.evaluate((el) => getComputedStyle(el).opacity);
+      check(opacity === "1", `selection circle opacity ${opacity}`);
+      await circle.tap();
+      await pp.getByTestId("selection-count").filter({ hasText: "1 selected" }).waitFor(WAIT);
       await shot(pp, "library-phone");
       await phone.close();
     });

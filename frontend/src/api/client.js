@@ -26,11 +26,13 @@
  */
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} message */
-  constructor(status, code, message) {
+  /** @param {number} status @param {string} code @param {string} message
+   * @param {string} [field] the input a validation error is about */
+  constructor(status, code, message, field) {
     super(message);
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -58,7 +60,7 @@ async function parse(res) {
   const body = text ? JSON.parse(text) : null;
   if (!res.ok) {
     const err = body && body.error ? body.error : { code: "http_" + res.status, message: text };
-    throw new ApiError(res.status, err.code, err.message);
+    throw new ApiError(res.status, err.code, err.message, err.field);
   }
   return body;
 }

@@ -17,8 +17,9 @@ import AssetGrid from "./AssetGrid.jsx";
 import { AlbumPicker, TextDialog } from "./dialogs.jsx";
 import { downloadAll } from "./download.js";
 import { ownerSource } from "./media.js";
+import LazyViewer from "../viewer/LazyViewer.jsx";
+import { errorText } from "../lib/errors.js";
 
-const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
 const ShareDialog = lazy(() => import("./ShareDialog.jsx"));
 
 export default function AssetBrowser({ list, albumId, emptyText, allYears, onJumpYear }) {
@@ -43,7 +44,7 @@ export default function AssetBrowser({ list, albumId, emptyText, allYears, onJum
       setSelected(new Set());
       refresh();
     } catch (err) {
-      setMessage(err.message);
+      setMessage(errorText(t, err));
     }
   }
 
@@ -52,7 +53,8 @@ export default function AssetBrowser({ list, albumId, emptyText, allYears, onJum
     const ids = targets.map((a) => a.id);
     switch (action) {
       case "trash":
-        if (viewing !== null) setViewing(null);
+        // the viewer stays open on the next item, unless this was the last one
+        if (viewing !== null && viewing >= list.items.length - 1) setViewing(null);
         return run(() => assetsApi.bulk("trash", ids), t("library.trashed", { count: ids.length }));
       case "favorite":
         return run(
@@ -123,19 +125,13 @@ export default function AssetBrowser({ list, albumId, emptyText, allYears, onJum
         allYears={allYears}
         onJumpYear={onJumpYear}
       />
-      {viewing !== null && list.items[viewing] && (
-        <Suspense fallback={null}>
-          <Viewer
-            items={list.items}
-            index={viewing}
-            onIndex={setViewing}
-            onClose={() => setViewing(null)}
-            onAction={act}
-            hasMore={list.hasNextPage}
-            loadMore={list.fetchNextPage}
-          />
-        </Suspense>
-      )}
+      <LazyViewer
+        items={list.items}
+        viewing={viewing}
+        onViewing={setViewing}
+        onAction={act}
+        more={list}
+      />
       <AlbumPicker
         open={dialog?.action === "addToAlbum"}
         onClose={closeDialog}

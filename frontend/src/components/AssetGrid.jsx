@@ -1,9 +1,11 @@
 // The virtualised grid: month and day headings, square tiles, only the rows near the
 // viewport in the DOM; the next page loads as the end comes near. A year scrubber on
 // the side lists the library's years: a loaded one is scrolled to, another one
-// restarts the list from the end of that year (onJumpYear). Selection: click (or Space/Enter on a
-// focused tile) toggles in selection mode, shift-click selects a range, a day's
-// checkbox selects the whole day.
+// restarts the list from the end of that year (onJumpYear). Selection: click (or Enter
+// on a focused tile) toggles in selection mode, Space on a focused tile toggles it at
+// any time, Shift with either selects a range, a day's checkbox selects the whole day,
+// Escape clears the selection, Ctrl+A (⌘A) selects everything loaded. On touch screens
+// the selection circles always show and a long press selects.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
@@ -36,6 +38,48 @@ function useBox() {
     return () => observer.disconnect();
   }, [node]);
   return [setNode, box];
+}
+
+const LONG_PRESS_MS = 500;
+const LONG_PRESS_SLOP_PX = 10;
+
+/** A long press of a finger on a tile (held still for half a second) calls `onPress`;
+ * the click that ends it is then swallowed (`consumed()`), and so is the system's menu. */
+function useLongPress(onPress) {
+  const state = useRef({ timer: null, at: null, fired: false });
+  const cancel = () => {
+    clearTimeout(state.current.timer);
+    state.current.timer = null;
+  };
+  return {
+    consumed() {
+      const fired = state.current.fired;
+      state.current.fired = false;
+      return fired;
+    },
+    handlers: (asset) => ({
+      onPointerDown(e) {
+        cancel();
+        state.current.fired = false; // a long press that no click followed
+        if (e.pointerType !== "touch") return;
+        state.current.at = [e.clientX, e.clientY];
+        state.current.timer = setTimeout(() => {
+          state.current.timer = null;
+          state.current.fired = true;
+          onPress(asset);
+        }, LONG_PRESS_MS);
+      },
+      onPointerMove(e) {
+        const at = state.current.at;
+        if (at && Math.hypot(e.clientX - at[0], e.clientY - at[1]) > LONG_PRESS_SLOP_PX) cancel();
+      },
+      onPointerUp: cancel,
+      onPointerCancel: cancel,
+      onContextMenu(e) {
+        if (e.nativeEvent.pointerType === "touch" || state.current.fired) e.preventDefault();
+      },
+    }),
+  };
 }
 
 /** Columns for a width: tiles of about 180 px, at least 3 (phones). */
@@ -93,13 +137,17 @@ export default function AssetGrid({
     }
   }
 
+  const longPress = useLongPress((asset) => select({ shiftKey: false }, asset));
+
+  /** Toggles one asset, or with Shift the range from the last one toggled. */
+  function select(event, asset) {
+    onSelectedChange(toggle(selected, order, asset.id, anchor.current, event.shiftKey));
+    anchor.current = asset.id;
+  }
+
   function clickTile(event, asset, index) {
-    if (selecting || event.shiftKey || event.ctrlKey || event.metaKey) {
-      onSelectedChange(toggle(selected, order, asset.id, anchor.current, event.shiftKey));
-      anchor.current = asset.id;
-    } else {
-      onOpen(index);
-    }
+    if (selecting || event.shiftKey || event.ctrlKey || event.metaKey) select(event, asset);
+    else onOpen(index);
   }
 
   if (isLoading) {
@@ -119,7 +167,19 @@ export default function AssetGrid({
 
   return (
     <Box sx={{ display: "flex" }}>
-      <Box ref={containerRef} sx={{ flex: 1, minWidth: 0 }} data-testid="asset-grid">
+      <Box
+        ref={containerRef}
+        sx={{ flex: 1, minWidth: 0 }}
+        data-testid="asset-grid"
+        onKeyDown={(e) => {
+          if (!onSelectedChange) return;
+          if (e.key === "Escape" && selecting) onSelectedChange(new Set());
+          if (e.key === "a" && (e.ctrlKey || e.metaKey)) {
+            e.preventDefault();
+            onSelectedChange(new Set(order));
+          }
+        }}
+      >
         <Box sx={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualRows.map((v) => {
             const row = rows[v.index];
@@ -173,65 +233,79 @@ export default function AssetGrid({
                 {row.items.map((asset, i) => {
                   const index = row.start + i;
                   const isSelected = selected?.has(asset.id);
+                  // the tile and its selection circle are siblings: no button in a button
                   return (
                     <Box
                       key={asset.id}
-                      role="button"
-                      tabIndex={0}
-                      aria-label={asset.original_filename}
-                      aria-pressed={selecting ? !!isSelected : undefined}
-                      data-testid="tile"
-                      data-asset-id={asset.id}
-                      data-type={asset.type}
-                      onClick={(e) => clickTile(e, asset, index)}
-                      onKeyDown={(e) => {
-                        if (e.key === "Enter" || e.key === " ") {
-                          e.preventDefault();
-                          clickTile(e, asset, index);
-                        }
-                      }}
                       sx={{
                         position: "relative",
-                        cursor: "pointer",
-                        outline: isSelected ? "3px solid" : "none",
-                        outlineColor: "primary.main",
-                        outlineOffset: -3,
-                        "&:focus-visible": { outline: "3px solid", outlineColor: "secondary.main" },
                         "&:hover .select-box, & .select-box.on": { opacity: 1 },
+                        // no hover on touch screens: the circles are always there
+                        "@media (hover: none)": { "& .select-box": { opacity: 1 } },
                       }}
                     >
-                      <Thumb asset={asset} size={tile} />
+                      <Box
+                        role="button"
+                        tabIndex={0}
+                        aria-label={asset.original_filename}
+                        aria-pressed={selecting ? !!isSelected : undefined}
+                        data-testid="tile"
+                        data-asset-id={asset.id}
+                        data-type={asset.type}
+                        onClick={(e) => {
+                          if (!longPress.consumed()) clickTile(e, asset, index);
+                        }}
+                        {...(onSelectedChange ? longPress.handlers(asset) : {})}
+                        onKeyDown={(e) => {
+                          if (e.key === " " && onSelectedChange) {
+                            e.preventDefault();
+                            select(e, asset);
+                          } else if (e.key === "Enter" || e.key === " ") {
+                            e.preventDefault();
+                            clickTile(e, asset, index);
+                          }
+                        }}
+                        sx={{
+                          position: "relative",
+                          cursor: "pointer",
+                          outline: isSelected ? "3px solid" : "none",
+                          outlineColor: "primary.main",
+                          outlineOffset: -3,
+                          "&:focus-visible": {
+                            outline: "3px solid",
+                            outlineColor: "secondary.main",
+                          },
+                        }}
+                      >
+                        <Thumb asset={asset} size={tile} />
+                        {caption && (
+                          <Typography
+                            variant="caption"
+                            sx={{
+                              position: "absolute",
+                              left: 4,
+                              bottom: 2,
+                              color: "#fff",
+                              textShadow: "0 0 3px #000",
+                            }}
+                          >
+                            {caption(asset)}
+                          </Typography>
+                        )}
+                      </Box>
                       {onSelectedChange && (
                         <IconButton
                           size="small"
                           className={"select-box" + (selecting ? " on" : "")}
                           aria-label={t("library.select", { name: asset.original_filename })}
+                          aria-pressed={!!isSelected}
                           tabIndex={-1}
-                          onClick={(e) => {
-                            e.stopPropagation();
-                            onSelectedChange(
-                              toggle(selected, order, asset.id, anchor.current, e.shiftKey),
-                            );
-                            anchor.current = asset.id;
-                          }}
+                          data-testid="select-circle"
+                          onClick={(e) => select(e, asset)}
                           sx={{ position: "absolute", top: 2, left: 2, opacity: 0, color: "#fff" }}
                         >
                           {isSelected ? <CheckCircleIcon /> : <RadioButtonUncheckedIcon />}
                         </IconButton>
-                      )}
-                      {caption && (
-                        <Typography
-                          variant="caption"
-                          sx={{
-                            position: "absolute",
-                            left: 4,
-                            bottom: 2,
-                            color: "#fff",
-                            textShadow: "0 0 3px #000",
-                          }}
-                        >
-                          {caption(asset)}
-                        </Typography>
                       )}
                     </Box>
                   );

@@ -1,5 +1,6 @@
-// The signed-in frame: app bar with the upload button, navigation (a drawer on phones),
-// drag-and-drop of files and folders anywhere on the page, and the upload panel.
+// The signed-in frame: a skip link to the content for keyboard users, the app bar with
+// the upload button, navigation (a drawer on phones), drag-and-drop of files and folders
+// anywhere on the page, and the upload panel.
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { Link as RouterLink, Outlet, useLocation } from "react-router";
 import { useTranslation } from "react-i18next";
@@ -42,6 +43,12 @@ const NAV = [
   { to: "/trash", key: "nav.trash", icon: <DeleteIcon /> },
   { to: "/settings", key: "nav.settings", icon: <SettingsIcon /> },
 ];
+
+/** Whether the navigation entry `to` is the section `pathname` is in (an album's page
+ * is in Albums). */
+function isCurrent(to, pathname) {
+  return to === "/" ? pathname === "/" : pathname.startsWith(to);
+}
 
 export default function Layout() {
   const { t } = useTranslation();
@@ -116,6 +123,13 @@ export default function Layout() {
     };
   }, [startUpload]);
 
+  const current = NAV.find((item) => isCurrent(item.to, location.pathname));
+  const section = current ? t(current.key) : null;
+  useEffect(() => {
+    // the tab and screen readers name the section the user is in
+    document.title = section ? `${section} · itcloud` : "itcloud";
+  }, [section]);
+
   const nav = (
     <List component="nav" aria-label={t("nav.main")}>
       {NAV.map((item) => (
@@ -123,9 +137,7 @@ export default function Layout() {
           key={item.to}
           component={RouterLink}
           to={item.to}
-          selected={
-            item.to === "/" ? location.pathname === "/" : location.pathname.startsWith(item.to)
-          }
+          selected={item === current}
           onClick={() => setNavOpen(false)}
         >
           <ListItemIcon>{item.icon}</ListItemIcon>
@@ -142,6 +154,19 @@ export default function Layout() {
 
   return (
     <Box sx={{ display: "flex" }}>
+      <Button
+        href="#main"
+        variant="contained"
+        sx={{
+          position: "fixed",
+          left: 8,
+          top: -64,
+          zIndex: (theme) => theme.zIndex.tooltip,
+          "&:focus": { top: 8 },
+        }}
+      >
+        {t("nav.skip")}
+      </Button>
       <AppBar position="fixed" sx={{ zIndex: (theme) => theme.zIndex.drawer + 1 }}>
         <Toolbar>
           {!wide && (
@@ -216,7 +241,7 @@ export default function Layout() {
           </List>
         )}
       </Drawer>
-      <Box component="main" sx={{ flex: 1, minWidth: 0 }}>
+      <Box component="main" id="main" tabIndex={-1} sx={{ flex: 1, minWidth: 0, outline: 0 }}>
         <Toolbar />
         <Outlet context={{ startUpload }} />
       </Box>

@@ -18,6 +18,7 @@ import {
   TextField,
 } from "@mui/material";
 import { albumOf, shares } from "../api/client.js";
+import { errorText } from "../lib/errors.js";
 
 const EXPIRY_DAYS = [0, 1, 7, 30, 365];
 
@@ -65,7 +66,7 @@ export default function ShareDialog({ open, assets, albumId, onClose }) {
       queryClient.invalidateQueries({ queryKey: ["shares"] });
       queryClient.invalidateQueries({ queryKey: ["albums"] });
     } catch (err) {
-      setError(err.message);
+      setError(errorText(t, err));
     }
   }
 

@@ -24,6 +24,16 @@ export function shareSource(token, session, allowDownload) {
   };
 }
 
+/** Longest side above which the server makes a photo's preview (services/media.lua). */
+const PREVIEW_SIDE = 2048;
+
+/** Whether a photo has a preview: only larger ones do (unknown sizes are asked for);
+ * a smaller photo's original is what its preview would be. */
+export function hasPreview(asset) {
+  if (!asset.width || !asset.height) return true;
+  return Math.max(asset.width, asset.height) > PREVIEW_SIDE;
+}
+
 export const MediaContext = createContext(ownerSource);
 
 export function useMediaSource() {

@@ -12,7 +12,36 @@ function keys(obj, prefix = "") {
   );
 }
 
+/** [key, text] for every string, plural forms included. */
+function strings(obj, prefix = "") {
+  return Object.entries(obj).flatMap(([k, v]) =>
+    v && typeof v === "object" ? strings(v, prefix + k + ".") : [[prefix + k, String(v)]],
+  );
+}
+
+const placeholders = (text) => [...text.matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+const pluralBase = (key) => key.replace(/_(one|few|many|other)$/, "");
+
 describe("translations", () => {
+  it("Russian leaves no English words (names such as QR and ISO aside)", () => {
+    const english = strings(ru).filter(([, text]) =>
+      /[A-Za-z]{2,}/.test(text.replace(/\{\{\w+\}\}/g, "").replace(/\b(QR|ISO)\b/g, "")),
+    );
+    expect(english).toEqual([]);
+  });
+
+  it("Russian fills the same placeholders as English", () => {
+    const enBase = new Map(strings(en).map(([k, text]) => [pluralBase(k), placeholders(text)]));
+    for (const [key, text] of strings(ru)) {
+      const wanted = enBase.get(pluralBase(key));
+      // a Russian plural form may spell out the number ("один") instead of {{count}}
+      expect(
+        placeholders(text).filter((p) => p !== "count"),
+        key,
+      ).toEqual(wanted.filter((p) => p !== "count"));
+    }
+  });
+
   it("Russian has every English key and no other", () => {
     expect([...new Set(keys(ru))].sort()).toEqual([...new Set(keys(en))].sort());
   });

@@ -56,6 +56,34 @@ export function formatDuration(ms) {
   return `${m}:${s}`;
 }
 
+/** "2.8" / "2,8". */
+export function formatNumber(value, locale) {
+  return new Intl.NumberFormat(locale).format(value);
+}
+
+/** "35 mm" / "35 мм": a value in one of Intl's units, its short name. */
+export function formatUnit(value, unit, locale) {
+  return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short" }).format(value);
+}
+
+/** "1 hr 5 min" / "1 ч 5 мин": an upload's time left, in the locale's short units
+ * (seconds only under a minute, no seconds from an hour on). */
+export function formatTimeLeft(seconds, locale) {
+  const total = Math.max(1, Math.ceil(seconds));
+  const unit = (name, value) => formatUnit(value, name, locale);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const parts = h
+    ? [unit("hour", h), m && unit("minute", m)]
+    : m
+      ? [unit("minute", m), s && unit("second", s)]
+      : [unit("second", s)];
+  return new Intl.ListFormat(locale, { style: "narrow", type: "unit" }).format(
+    parts.filter(Boolean),
+  );
+}
+
 /** Whole days left before an item trashed at `deletedAt` is removed, never below 0. */
 export function daysLeft(deletedAt, retentionDays, now = Date.now()) {
   const end = new Date(deletedAt).getTime() + retentionDays * 86400000;

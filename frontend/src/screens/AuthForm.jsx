@@ -14,8 +14,18 @@ import { Link as RouterLink } from "react-router";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import LanguageSelect from "../components/LanguageSelect.jsx";
+import { errorText } from "../lib/errors.js";
 
-export default function AuthForm({ title, submitLabel, onSubmit, footer, footerLink, footerTo }) {
+/** `newPassword` marks the password as one being chosen (sign-up), for password managers. */
+export default function AuthForm({
+  title,
+  submitLabel,
+  onSubmit,
+  footer,
+  footerLink,
+  footerTo,
+  newPassword = false,
+}) {
   const { t } = useTranslation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -29,7 +39,7 @@ export default function AuthForm({ title, submitLabel, onSubmit, footer, footerL
     try {
       await onSubmit(email, password);
     } catch (err) {
-      setError(err.message);
+      setError(errorText(t, err));
       setBusy(false);
     }
   }
@@ -58,7 +68,7 @@ export default function AuthForm({ title, submitLabel, onSubmit, footer, footerL
             label={t("auth.password")}
             type="password"
             name="password"
-            autoComplete="current-password"
+            autoComplete={newPassword ? "new-password" : "current-password"}
             required
             value={password}
             onChange={(e) => setPassword(e.target.value)}

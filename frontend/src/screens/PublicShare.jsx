@@ -1,7 +1,7 @@
 // The public page of a share link: works signed out; a password prompt first when the
 // share has one (nothing about the share is shown before unlock), then the album's
 // grid or the single asset, the viewer, and downloads when the owner allowed them.
-import { lazy, Suspense, useState } from "react";
+import { useState } from "react";
 import { useParams } from "react-router";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
@@ -9,6 +9,7 @@ import {
   Alert,
   Box,
   Button,
+  ButtonBase,
   Container,
   Paper,
   Snackbar,
@@ -20,11 +21,13 @@ import { publicShare } from "../api/client.js";
 import AssetGrid from "../components/AssetGrid.jsx";
 import { downloadAll } from "../components/download.js";
 import Loading from "../components/Loading.jsx";
-import { MediaContext, shareSource } from "../components/media.js";
+import { hasPreview, MediaContext, shareSource, useAssetUrl } from "../components/media.js";
+import { placeholderUrl } from "../components/placeholder.js";
 import { useAssetList } from "../components/useAssetList.js";
 import LanguageSelect from "../components/LanguageSelect.jsx";
-
-const Viewer = lazy(() => import("../viewer/Viewer.jsx"));
+import LazyViewer from "../viewer/LazyViewer.jsx";
+import PlayCircleIcon from "@mui/icons-material/PlayCircleOutlined";
+import { errorText } from "../lib/errors.js";
 
 /** What the share answer says is locked: a password is needed first. */
 export function needsPassword(err) {
@@ -132,7 +135,9 @@ function ShareContent({ token, session, head }) {
   const act = (action, targets) => {
     if (action !== "download") return;
     downloadAll(source, targets).catch((err) =>
-      setMessage(err.code === "location_withheld" ? t("share.locationWithheld") : err.message),
+      setMessage(
+        err.code === "location_withheld" ? t("share.locationWithheld") : errorText(t, err),
+      ),
     );
   };
   return (
@@ -153,26 +158,18 @@ function ShareContent({ token, session, head }) {
           )}
         </Stack>
         {single ? (
-          <Button onClick={() => setViewing(0)} sx={{ p: 0 }}>
-            <AssetGrid list={{ items, isLoading: false }} onOpen={setViewing} />
-          </Button>
+          <SingleAsset asset={head.asset} onOpen={() => setViewing(0)} />
         ) : (
           <AssetGrid list={list} onOpen={setViewing} />
         )}
-        {viewing !== null && items[viewing] && (
-          <Suspense fallback={null}>
-            <Viewer
-              items={items}
-              index={viewing}
-              onIndex={setViewing}
-              onClose={() => setViewing(null)}
-              onAction={act}
-              actions={allowDownload ? ["download"] : []}
-              hasMore={!single && list.hasNextPage}
-              loadMore={list.fetchNextPage}
-            />
-          </Suspense>
-        )}
+        <LazyViewer
+          items={items}
+          viewing={viewing}
+          onViewing={setViewing}
+          onAction={act}
+          actions={allowDownload ? ["download"] : []}
+          more={single ? null : list}
+        />
         <Snackbar
           open={!!message}
           autoHideDuration={6000}
@@ -181,5 +178,56 @@ function ShareContent({ token, session, head }) {
         />
       </Frame>
     </MediaContext.Provider>
+  );
+}
+
+/** A shared photo or video on its own: the large preview (a video's poster) over its
+ * placeholder, which opens the viewer. Small photos have no preview; their thumbnail is
+ * as large. */
+function SingleAsset({ asset, onOpen }) {
+  const video = asset.type === "video";
+  const large = video || hasPreview(asset);
+  const preview = useAssetUrl(asset, video ? "poster" : "preview", large);
+  const thumb = useAssetUrl(asset, "thumb", !large || !!preview.error);
+  const src = preview.url || thumb.url;
+  const [painted, setPainted] = useState(false);
+  const placeholder = !painted && placeholderUrl(asset.placeholder);
+  return (
+    <ButtonBase
+      onClick={onOpen}
+      aria-label={asset.original_filename}
+      data-testid="share-asset"
+      sx={{
+        display: "flex",
+        mx: "auto",
+        width: "100%",
+        height: { xs: "60vh", sm: "75vh" },
+        bgcolor: "action.hover",
+        backgroundImage: placeholder ? `url(${placeholder})` : undefined,
+        backgroundSize: "contain",
+        backgroundRepeat: "no-repeat",
+        backgroundPosition: "center",
+      }}
+    >
+      {src && (
+        <Box
+          component="img"
+          src={src}
+          alt={asset.original_filename}
+          onLoad={() => setPainted(true)}
+          sx={{ maxWidth: "100%", maxHeight: "100%", objectFit: "contain" }}
+        />
+      )}
+      {video && (
+        <PlayCircleIcon
+          sx={{
+            position: "absolute",
+            fontSize: 96,
+            color: "#fff",
+            filter: "drop-shadow(0 0 4px #000)",
+          }}
+        />
+      )}
+    </ButtonBase>
   );
 }

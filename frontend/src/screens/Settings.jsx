@@ -1,4 +1,6 @@
-// Language, theme, storage used against the quota, sessions and sign-out everywhere.
+// Language, theme, storage used against the quota, the signed-in devices by name, and
+// sign-out everywhere (after a confirmation).
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery } from "@tanstack/react-query";
 import {
@@ -18,13 +20,16 @@ import {
 import { useColorScheme } from "@mui/material/styles";
 import { assets, auth } from "../api/client.js";
 import { useAuth } from "../auth/AuthContext.jsx";
+import { ConfirmDialog } from "../components/dialogs.jsx";
 import LanguageSelect from "../components/LanguageSelect.jsx";
+import { deviceName } from "../lib/device.js";
 import { formatBytes, formatDateTime } from "../lib/format.js";
 
 export default function Settings() {
   const { t, i18n } = useTranslation();
   const { user, signOut } = useAuth();
   const { mode, setMode } = useColorScheme();
+  const [confirming, setConfirming] = useState(false);
   const usage = useQuery({ queryKey: ["usage"], queryFn: assets.usage });
   const sessions = useQuery({ queryKey: ["sessions"], queryFn: auth.sessions });
   const units = t("units", { returnObjects: true });
@@ -92,7 +97,8 @@ export default function Settings() {
           {(sessions.data?.sessions || []).map((s) => (
             <ListItem key={s.id} disableGutters>
               <ListItemText
-                primary={s.user_agent || t("settings.unknownDevice")}
+                primary={deviceName(s.user_agent) || t("settings.unknownDevice")}
+                title={s.user_agent || undefined}
                 secondary={t("settings.lastUsed", {
                   when: formatDateTime(s.last_used_at || s.created_at, i18n.language),
                 })}
@@ -104,11 +110,19 @@ export default function Settings() {
           <Button variant="outlined" onClick={() => signOut(false)}>
             {t("auth.signOut")}
           </Button>
-          <Button color="error" variant="outlined" onClick={() => signOut(true)}>
+          <Button color="error" variant="outlined" onClick={() => setConfirming(true)}>
             {t("settings.signOutEverywhere")}
           </Button>
         </Stack>
       </Paper>
+      <ConfirmDialog
+        open={confirming}
+        title={t("settings.signOutEverywhere")}
+        text={t("settings.signOutEverywhereText")}
+        confirmLabel={t("settings.signOutEverywhere")}
+        onClose={() => setConfirming(false)}
+        onConfirm={() => signOut(true)}
+      />
     </Stack>
   );
 }

@@ -1,14 +1,30 @@
-// My shares: what each covers, its state, views, and revoke.
+// My shares: what each covers, its state, views, copying the link, and revoke (after a
+// confirmation: a revoked link stops working for good).
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Box, Button, Chip, List, ListItem, ListItemText, Stack, Typography } from "@mui/material";
+import {
+  Box,
+  Button,
+  Chip,
+  List,
+  ListItem,
+  ListItemText,
+  Snackbar,
+  Stack,
+  Typography,
+} from "@mui/material";
 import { shares } from "../api/client.js";
 import { formatDateTime } from "../lib/format.js";
 import { shareLink } from "../components/ShareDialog.jsx";
+import { ConfirmDialog } from "../components/dialogs.jsx";
+import { errorText } from "../lib/errors.js";
 
 export default function Shares() {
   const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
+  const [revoking, setRevoking] = useState(null);
+  const [message, setMessage] = useState(null);
   const list = useQuery({ queryKey: ["shares"], queryFn: shares.list });
   const items = list.data?.items || [];
   return (
@@ -49,20 +65,16 @@ export default function Shares() {
                 {token && state === "active" && (
                   <Button
                     size="small"
-                    onClick={() => navigator.clipboard?.writeText(shareLink(token))}
+                    onClick={async () => {
+                      await navigator.clipboard?.writeText(shareLink(token)).catch(() => {});
+                      setMessage(t("share.copied"));
+                    }}
                   >
                     {t("share.copy")}
                   </Button>
                 )}
                 {state === "active" && (
-                  <Button
-                    size="small"
-                    color="error"
-                    onClick={async () => {
-                      await shares.revoke(share.id);
-                      queryClient.invalidateQueries({ queryKey: ["shares"] });
-                    }}
-                  >
+                  <Button size="small" color="error" onClick={() => setRevoking(share)}>
                     {t("share.revoke")}
                   </Button>
                 )}
@@ -71,6 +83,29 @@ export default function Shares() {
           );
         })}
       </List>
+      <ConfirmDialog
+        open={!!revoking}
+        title={t("share.revoke")}
+        text={t("share.revokeText")}
+        confirmLabel={t("share.revoke")}
+        onClose={() => setRevoking(null)}
+        onConfirm={async () => {
+          const share = revoking;
+          setRevoking(null);
+          try {
+            await shares.revoke(share.id);
+          } catch (err) {
+            setMessage(errorText(t, err));
+          }
+          queryClient.invalidateQueries({ queryKey: ["shares"] });
+        }}
+      />
+      <Snackbar
+        open={!!message}
+        autoHideDuration={4000}
+        onClose={() => setMessage(null)}
+        message={message}
+      />
     </Box>
   );
 }

@@ -15,6 +15,7 @@ export default function SignUp() {
       footer={t("auth.haveAccount")}
       footerLink={t("auth.signIn")}
       footerTo="/login"
+      newPassword
       onSubmit={async (email, password) => {
         await auth.register(email, password);
         await signIn(email, password);

@@ -1,4 +1,5 @@
-// The trash: restore, delete forever, empty; each tile shows the days it has left.
+// The trash: restore, delete forever, empty; each tile shows the days it has left and
+// opens in the viewer, which offers restore and delete forever.
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
@@ -8,6 +9,8 @@ import AssetGrid from "../components/AssetGrid.jsx";
 import { ConfirmDialog } from "../components/dialogs.jsx";
 import { useAssetList } from "../components/useAssetList.js";
 import { daysLeft } from "../lib/format.js";
+import LazyViewer from "../viewer/LazyViewer.jsx";
+import { errorText } from "../lib/errors.js";
 
 export default function Trash() {
   const { t } = useTranslation();
@@ -15,6 +18,7 @@ export default function Trash() {
   const [selected, setSelected] = useState(() => new Set());
   const [confirm, setConfirm] = useState(null);
   const [message, setMessage] = useState(null);
+  const [viewing, setViewing] = useState(null);
   const usage = useQuery({ queryKey: ["usage"], queryFn: assets.usage });
   const retention = usage.data?.trash_retention_days || 30;
   const list = useAssetList(["assets", "trash"], (cursor, limit) =>
@@ -28,13 +32,21 @@ export default function Trash() {
       setMessage(done);
       setSelected(new Set());
     } catch (err) {
-      setMessage(err.message);
+      setMessage(errorText(t, err));
     }
     queryClient.invalidateQueries({ queryKey: ["assets"] });
     queryClient.invalidateQueries({ queryKey: ["usage"] });
   }
 
   const ids = [...selected];
+  const restore = (targets) =>
+    run(() => assets.bulk("restore", targets), t("trash.restored", { count: targets.length }));
+  /** The viewer's actions on the one item it shows. */
+  const act = (action, [asset]) => {
+    setViewing(null);
+    if (action === "restore") restore([asset.id]);
+    else setConfirm({ kind: "purge", ids: [asset.id] });
+  };
   return (
     <Box sx={{ p: { xs: 1, sm: 2 } }}>
       <Stack direction="row" alignItems="center" spacing={1} sx={{ mb: 1, flexWrap: "wrap" }}>
@@ -46,14 +58,8 @@ export default function Trash() {
             <Typography data-testid="selection-count">
               {t("library.selected", { count: ids.length })}
             </Typography>
-            <Button
-              onClick={() =>
-                run(() => assets.bulk("restore", ids), t("trash.restored", { count: ids.length }))
-              }
-            >
-              {t("trash.restore")}
-            </Button>
-            <Button color="error" onClick={() => setConfirm("purge")}>
+            <Button onClick={() => restore(ids)}>{t("trash.restore")}</Button>
+            <Button color="error" onClick={() => setConfirm({ kind: "purge", ids })}>
               {t("trash.deleteForever")}
             </Button>
           </>
@@ -62,7 +68,7 @@ export default function Trash() {
             color="error"
             variant="outlined"
             disabled={!list.items.length}
-            onClick={() => setConfirm("empty")}
+            onClick={() => setConfirm({ kind: "empty" })}
           >
             {t("trash.empty")}
           </Button>
@@ -75,20 +81,31 @@ export default function Trash() {
         list={list}
         selected={selected}
         onSelectedChange={setSelected}
-        onOpen={(index) => setSelected(new Set([list.items[index].id]))}
+        onOpen={setViewing}
         caption={(asset) => t("trash.daysLeft", { count: daysLeft(asset.deleted_at, retention) })}
         emptyText={t("trash.isEmpty")}
       />
+      <LazyViewer
+        items={list.items}
+        viewing={viewing}
+        onViewing={setViewing}
+        onAction={act}
+        actions={["restore", "purge"]}
+        more={list}
+      />
       <ConfirmDialog
         open={!!confirm}
-        title={confirm === "empty" ? t("trash.empty") : t("trash.deleteForever")}
+        title={confirm?.kind === "empty" ? t("trash.empty") : t("trash.deleteForever")}
         text={t("trash.cannotUndo")}
         confirmLabel={t("trash.deleteForever")}
         onClose={() => setConfirm(null)}
         onConfirm={() =>
-          confirm === "empty"
+          confirm.kind === "empty"
             ? run(() => assets.emptyTrash(), t("trash.emptied"))
-            : run(() => assets.bulk("purge", ids), t("trash.purged", { count: ids.length }))
+            : run(
+                () => assets.bulk("purge", confirm.ids),
+                t("trash.purged", { count: confirm.ids.length }),
+              )
         }
       />
       <Snackbar

@@ -18,8 +18,14 @@ import CloseIcon from "@mui/icons-material/Close";
 import ExpandLessIcon from "@mui/icons-material/ExpandLess";
 import ExpandMoreIcon from "@mui/icons-material/ExpandMore";
 import ReplayIcon from "@mui/icons-material/Replay";
-import { formatBytes } from "../lib/format.js";
+import { errorText } from "../lib/errors.js";
+import { formatBytes, formatTimeLeft } from "../lib/format.js";
 import { getQueue } from "./manager.js";
+
+/** A failure worth another try: a file that is neither photo nor video never is. */
+function canRetry(item) {
+  return item.status === "failed" && item.error !== "unsupported";
+}
 
 export default function UploadPanel({ onClose }) {
   const { t, i18n } = useTranslation();
@@ -30,6 +36,7 @@ export default function UploadPanel({ onClose }) {
   const units = t("units", { returnObjects: true });
   const finished = snap.done + snap.duplicates + snap.failed;
   const shown = snap.items.filter((i) => i.status !== "done").slice(0, 200);
+  const retryable = snap.items.filter(canRetry);
 
   return (
     <Paper
@@ -82,7 +89,7 @@ export default function UploadPanel({ onClose }) {
           {" · "}
           {t("upload.speed", { speed: formatBytes(snap.speed, i18n.language, units) })}
           {snap.secondsLeft != null &&
-            " · " + t("upload.timeLeft", { seconds: Math.ceil(snap.secondsLeft) })}
+            " · " + t("upload.timeLeft", { time: formatTimeLeft(snap.secondsLeft, i18n.language) })}
         </Typography>
       )}
       {open && (
@@ -91,7 +98,7 @@ export default function UploadPanel({ onClose }) {
             <ListItem
               key={item.id}
               secondaryAction={
-                item.status === "failed" && item.error !== "unsupported" ? (
+                canRetry(item) ? (
                   <IconButton
                     edge="end"
                     aria-label={t("upload.retry")}
@@ -107,7 +114,9 @@ export default function UploadPanel({ onClose }) {
                 secondary={
                   <Box component="span">
                     {t("upload.status." + item.status)}
-                    {item.error && item.error !== "unsupported" ? ": " + item.error : ""}
+                    {item.error && item.error !== "unsupported"
+                      ? ": " + errorText(t, { code: item.errorCode, message: item.error })
+                      : ""}
                     {item.error === "unsupported" ? ": " + t("upload.unsupported") : ""}
                   </Box>
                 }
@@ -124,13 +133,8 @@ export default function UploadPanel({ onClose }) {
           ))}
         </List>
       )}
-      {snap.failed > 0 && !snap.active && (
-        <Button
-          size="small"
-          onClick={() =>
-            snap.items.filter((i) => i.status === "failed").forEach((i) => queue.retry(i.id))
-          }
-        >
+      {retryable.length > 0 && !snap.active && (
+        <Button size="small" onClick={() => retryable.forEach((i) => queue.retry(i.id))}>
           {t("upload.retryAll")}
         </Button>
       )}

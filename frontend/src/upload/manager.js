@@ -6,16 +6,22 @@ import { UploadQueue } from "./queue.js";
 
 let queue = null;
 
+/** A `beforeunload` listener that makes the browser ask before leaving the page while
+ * `queue` has files in flight. */
+export function warnWhileActive(queue) {
+  return (event) => {
+    if (queue.getSnapshot().active) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  };
+}
+
 /** The page's upload queue; warns before leaving the page while files are in flight. */
 export function getQueue() {
   if (!queue) {
     queue = new UploadQueue({ hash: sha256File, api: uploads, put: putBlob });
-    window.addEventListener("beforeunload", (event) => {
-      if (queue.getSnapshot().active) {
-        event.preventDefault();
-        event.returnValue = "";
-      }
-    });
+    window.addEventListener("beforeunload", warnWhileActive(queue));
   }
   return queue;
 }

@@ -118,6 +118,7 @@ export class UploadQueue {
     if (item && item.status === "failed" && item.error !== "unsupported") {
       item.status = "queued";
       item.error = null;
+      item.errorCode = null;
       item.attempts = 0;
       this.emit();
       this.pump();
@@ -156,6 +157,7 @@ export class UploadQueue {
         if (permanent || item.attempts >= MAX_ATTEMPTS) {
           item.status = "failed";
           item.error = (err && err.message) || "failed";
+          item.errorCode = err && err.code;
           return;
         }
         item.status = "waiting";

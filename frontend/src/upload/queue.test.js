@@ -85,7 +85,7 @@ describe("UploadQueue", () => {
 
     const refused = fakeApi({
       create: vi.fn(async () => {
-        throw Object.assign(new Error("quota exceeded"), { status: 413 });
+        throw Object.assign(new Error("quota exceeded"), { status: 413, code: "quota_exceeded" });
       }),
     });
     const queue2 = new UploadQueue(deps(refused, put));
@@ -94,6 +94,7 @@ describe("UploadQueue", () => {
     snap = await done;
     expect(snap.failed).toBe(1);
     expect(snap.items[0].error).toBe("quota exceeded");
+    expect(snap.items[0].errorCode).toBe("quota_exceeded");
     expect(refused.create).toHaveBeenCalledTimes(1);
   });
 

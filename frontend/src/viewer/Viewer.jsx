@@ -1,6 +1,7 @@
-// The full-screen viewer: arrows, keyboard and swipe to move, wheel/pinch/double-click
-// to zoom a photo (the preview first, the original once zoomed), drag to pan, videos
-// streamed with seeking, an info panel, and the asset's actions.
+// The full-screen viewer: arrows, keyboard and swipe (photos and videos) to move; wheel,
+// pinch, double-click or + and - to zoom a photo (the preview first, the original once
+// zoomed), drag to pan; videos streamed with seeking, an info panel (the location linked
+// to a map), and the asset's actions. Keys: i the info panel, f favourite, Delete trash.
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import {
@@ -8,6 +9,7 @@ import {
   Dialog,
   Divider,
   IconButton,
+  Link,
   List,
   ListItem,
   ListItemText,
@@ -19,16 +21,25 @@ import ArrowBackIcon from "@mui/icons-material/ArrowBack";
 import ChevronLeftIcon from "@mui/icons-material/ChevronLeft";
 import ChevronRightIcon from "@mui/icons-material/ChevronRight";
 import DeleteIcon from "@mui/icons-material/Delete";
+import DeleteForeverIcon from "@mui/icons-material/DeleteForever";
 import DownloadIcon from "@mui/icons-material/Download";
 import FavoriteIcon from "@mui/icons-material/Favorite";
 import FavoriteBorderIcon from "@mui/icons-material/FavoriteBorder";
 import InfoIcon from "@mui/icons-material/InfoOutlined";
 import LibraryAddIcon from "@mui/icons-material/LibraryAdd";
+import RestoreFromTrashIcon from "@mui/icons-material/RestoreFromTrash";
 import ShareIcon from "@mui/icons-material/Share";
 import ZoomInIcon from "@mui/icons-material/ZoomIn";
 import ZoomOutIcon from "@mui/icons-material/ZoomOut";
-import { formatBytes, formatDateTime, formatDuration, assetDate } from "../lib/format.js";
-import { useAssetUrl } from "../components/media.js";
+import {
+  assetDate,
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatNumber,
+  formatUnit,
+} from "../lib/format.js";
+import { hasPreview, useAssetUrl } from "../components/media.js";
 import { placeholderUrl } from "../components/placeholder.js";
 import { clampScale, swipeDirection, zoomAt } from "./zoom.js";
 
@@ -52,9 +63,15 @@ export default function Viewer({
     if (next >= 0 && next < items.length) onIndex(next);
     if (delta > 0 && next >= items.length - 3 && hasMore) loadMore();
   };
+  /** Runs one of this viewer's actions on the asset shown (keyboard shortcuts). */
+  const shortcut = (action) => {
+    if (actions.includes(action)) onAction(action, [asset]);
+  };
   const goRef = useRef(go);
+  const shortcutRef = useRef(shortcut);
   useEffect(() => {
     goRef.current = go;
+    shortcutRef.current = shortcut;
   });
 
   useEffect(() => {
@@ -63,6 +80,8 @@ export default function Viewer({
       if (e.key === "ArrowRight") goRef.current(1);
       else if (e.key === "ArrowLeft") goRef.current(-1);
       else if (e.key === "i") setInfo((v) => !v);
+      else if (e.key === "f") shortcutRef.current("favorite");
+      else if (e.key === "Delete") shortcutRef.current("trash");
     };
     window.addEventListener("keydown", key);
     return () => window.removeEventListener("keydown", key);
@@ -77,6 +96,8 @@ export default function Viewer({
     addToAlbum: [t("actions.addToAlbum"), <LibraryAddIcon key="i" />],
     share: [t("actions.share"), <ShareIcon key="i" />],
     trash: [t("actions.trash"), <DeleteIcon key="i" />],
+    restore: [t("trash.restore"), <RestoreFromTrashIcon key="i" />],
+    purge: [t("trash.deleteForever"), <DeleteForeverIcon key="i" />],
   };
 
   return (
@@ -100,7 +121,12 @@ export default function Viewer({
           <IconButton color="inherit" edge="start" aria-label={t("common.close")} onClick={onClose}>
             <ArrowBackIcon />
           </IconButton>
-          <Typography noWrap sx={{ flex: 1 }} data-testid="viewer-title">
+          {/* a phone's toolbar is all actions: the name is in the info panel */}
+          <Typography
+            noWrap
+            sx={{ flex: 1, visibility: { xs: "hidden", sm: "visible" } }}
+            data-testid="viewer-title"
+          >
             {asset.original_filename}
           </Typography>
           {actions.map((action) => (
@@ -127,7 +153,7 @@ export default function Viewer({
         <Box sx={{ flex: 1, position: "relative", minHeight: 0, display: "flex" }}>
           <Box sx={{ flex: 1, position: "relative", overflow: "hidden" }}>
             {asset.type === "video" ? (
-              <VideoStage key={asset.id} asset={asset} />
+              <VideoStage key={asset.id} asset={asset} onSwipe={go} />
             ) : (
               <PhotoStage key={asset.id} asset={asset} onSwipe={go} />
             )}
@@ -187,11 +213,12 @@ function PhotoStage({ asset, onSwipe }) {
   const [view, setView] = useState({ scale: 1, x: 0, y: 0 });
   const [painted, setPainted] = useState(false);
   const zoomed = view.scale > 1;
-  const preview = useAssetUrl(asset, "preview");
+  const big = hasPreview(asset);
+  const preview = useAssetUrl(asset, "preview", big);
   const thumb = useAssetUrl(asset, "thumb");
-  // small photos have no preview: their original is what a preview would be
-  const original = useAssetUrl(asset, "stream", zoomed || !!preview.error);
-  const src = (zoomed || preview.error ? original.url : null) || preview.url || thumb.url;
+  const full = zoomed || !big || !!preview.error;
+  const original = useAssetUrl(asset, "stream", full);
+  const src = (full ? original.url : null) || preview.url || thumb.url;
   const frame = useRef(null);
   const pointers = useRef(new Map());
   const gesture = useRef(null);
@@ -208,8 +235,18 @@ function PhotoStage({ asset, onSwipe }) {
       const [px, py] = point(e);
       setView((v) => zoomAt(v, e.deltaY < 0 ? 1.2 : 1 / 1.2, px, py));
     };
+    // + and - zoom about the centre, 0 goes back to the whole photo
+    const key = (e) => {
+      if (e.key === "+" || e.key === "=") setView((v) => zoomAt(v, 1.5, 0, 0));
+      else if (e.key === "-") setView((v) => zoomAt(v, 1 / 1.5, 0, 0));
+      else if (e.key === "0") setView({ scale: 1, x: 0, y: 0 });
+    };
     node.addEventListener("wheel", wheel, { passive: false });
-    return () => node.removeEventListener("wheel", wheel);
+    window.addEventListener("keydown", key);
+    return () => {
+      node.removeEventListener("wheel", wheel);
+      window.removeEventListener("keydown", key);
+    };
   }, []);
 
   function down(e) {
@@ -312,11 +349,31 @@ function PhotoStage({ asset, onSwipe }) {
   );
 }
 
-function VideoStage({ asset }) {
+/** Bottom band of a video left to its controls: a drag there seeks, never swipes. */
+const VIDEO_CONTROLS_PX = 72;
+
+function VideoStage({ asset, onSwipe }) {
   const stream = useAssetUrl(asset, "stream");
   const poster = useAssetUrl(asset, "poster");
+  const start = useRef(null);
   return (
     <Box
+      onTouchStart={(e) => {
+        const touch = e.touches[0];
+        const r = e.currentTarget.getBoundingClientRect();
+        start.current =
+          e.touches.length === 1 && touch.clientY < r.bottom - VIDEO_CONTROLS_PX
+            ? [touch.clientX, touch.clientY]
+            : null;
+      }}
+      onTouchEnd={(e) => {
+        const touch = e.changedTouches[0];
+        const from = start.current;
+        start.current = null;
+        if (!from) return;
+        const dir = swipeDirection(touch.clientX - from[0], touch.clientY - from[1]);
+        if (dir) onSwipe(dir);
+      }}
       sx={{
         position: "absolute",
         inset: 0,
@@ -337,7 +394,42 @@ function VideoStage({ asset }) {
           style={{ maxWidth: "100%", maxHeight: "100%" }}
         />
       )}
+      {stream.error && <Unplayable error={stream.error} poster={poster.url} />}
     </Box>
+  );
+}
+
+/** Why a video cannot play (a share whose owner offers no downloads, or withholds the
+ * location its file holds), over its poster. */
+function Unplayable({ error, poster }) {
+  const { t } = useTranslation();
+  const reason =
+    error.code === "location_withheld"
+      ? t("viewer.locationWithheld")
+      : error.code === "download_not_allowed"
+        ? t("viewer.notPlayable")
+        : error.message;
+  return (
+    <Box sx={{ textAlign: "center", maxWidth: "100%", maxHeight: "100%" }}>
+      {poster && <img src={poster} alt="" style={{ maxWidth: "100%", maxHeight: "70vh" }} />}
+      <Typography sx={{ p: 2 }} role="status">
+        {reason}
+      </Typography>
+    </Box>
+  );
+}
+
+/** The coordinates, linked to the place on OpenStreetMap; null without GPS. */
+function location(asset, mapLabel) {
+  const lat = asset.gps_latitude;
+  const lon = asset.gps_longitude;
+  if (lat == null || lon == null) return null;
+  const text = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+  const href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
+  return (
+    <Link href={href} target="_blank" rel="noopener noreferrer" aria-label={`${text}, ${mapLabel}`}>
+      {text}
+    </Link>
   );
 }
 
@@ -355,20 +447,15 @@ function InfoPanel({ asset }) {
     [
       t("info.exposure"),
       [
-        asset.exposure_time && `${asset.exposure_time} s`,
-        asset.f_number && `ƒ/${asset.f_number}`,
+        asset.exposure_time && t("info.seconds", { value: asset.exposure_time }),
+        asset.f_number && `ƒ/${formatNumber(asset.f_number, i18n.language)}`,
         asset.iso && `ISO ${asset.iso}`,
-        asset.focal_length && `${asset.focal_length} mm`,
+        asset.focal_length && formatUnit(asset.focal_length, "millimeter", i18n.language),
       ]
         .filter(Boolean)
         .join(" · ") || null,
     ],
-    [
-      t("info.location"),
-      asset.gps_latitude != null && asset.gps_longitude != null
-        ? `${asset.gps_latitude.toFixed(5)}, ${asset.gps_longitude.toFixed(5)}`
-        : null,
-    ],
+    [t("info.location"), location(asset, t("info.map"))],
   ].filter(([, value]) => value);
   return (
     <Box sx={{ p: 2 }} data-testid="info-panel">
