@@ -134,6 +134,8 @@ local function process_video(asset)
   end
   made.width, made.height = made.source_width, made.source_height
   made.duration_ms = facts.duration_ms
+  made.gps_latitude, made.gps_longitude = facts.gps_latitude, facts.gps_longitude
+  made.location_read = facts.location_read
   made.captured_at = facts.created_at and capture_time({ captured_at = facts.created_at })
   return record(asset, made)
 end
