@@ -401,8 +401,9 @@ end
 
 --- A short-lived URL for one form of an asset the share covers. Originals only when
 -- the owner allowed downloads, and, unless the owner included locations, only for
--- photos whose metadata was read and holds no GPS position: an original is the file
--- as uploaded, EXIF included (thumbnails and previews are re-encoded without it).
+-- photos and videos whose metadata was read and holds no GPS position: an original is
+-- the file as uploaded, EXIF and container tags included (thumbnails, previews and
+-- posters are re-encoded without them).
 -- @param q { asset_id? (an album share needs it), kind? ("original" by default) }
 -- @return { url, expires_in } | nil, err (not_found | share_locked |
 --   download_not_allowed | location_withheld | validation_error | unavailable)
@@ -434,8 +435,8 @@ function M.download_url(token, session, q)
     if share.allow_download ~= 1 then
       return nil, errors.forbidden("download_not_allowed", "this share does not offer downloads")
     end
-    local location_free = asset.type == "photo" and asset.media_status == "ready"
-      and asset.gps_latitude == nil
+    local location_free = asset.media_status == "ready" and asset.gps_latitude == nil
+      and (asset.type == "photo" or asset.location_read == 1)
     if share.include_location ~= 1 and not location_free then
       return nil, errors.forbidden("location_withheld",
         "the original file may hold its location, which this share does not include")

@@ -72,6 +72,52 @@ describe("media pipeline #storage", function()
     assert.equal(bytes:sub(1, 100), part.body)
   end)
 
+  -- A one-second MP4 from ffmpeg's test pattern, uploaded; `args` adds metadata.
+  local function upload_clip(args)
+    local path = os.tmpname()
+    assert(os.execute("ffmpeg -v error -y -f lavfi -i testsrc=duration=1:size=160x120:rate=10"
+      .. " -pix_fmt yuv420p " .. (args or "") .. " -f mp4 " .. path))
+    local file = io.open(path, "rb")
+    local bytes = file:read("a")
+    file:close()
+    os.remove(path)
+    local asset = library.upload(server, account, bytes, { filename = "clip.mp4", content_type = "video/mp4" })
+    return assert(wait_thumb(asset.id), "no poster within 15 s"), bytes
+  end
+
+  local function share_original(fields)
+    local share = server.request("POST", "/api/v1/shares", { headers = api.bearer(account.token),
+      json = fields }).json().share
+    local res = server.request("GET", "/api/v1/shares/" .. share.token .. "/download-url?kind=original")
+    return res, server.request("GET", "/api/v1/shares/" .. share.token).json()
+  end
+
+  it("reads a video's location, and a share plays it only when it has none (F6)", function()
+    local located = upload_clip("-metadata location=+48.8583+002.2945/")
+    assert.same({ 48.8583, 2.2945 }, { located.gps_latitude, located.gps_longitude })
+    local plain, plain_bytes = upload_clip()
+    assert.equal("ready", plain.thumb_status)
+    assert.is_nil(plain.gps_latitude)
+
+    local res, view = share_original({ asset_id = plain.id, allow_download = true })
+    assert.equal(200, res.status, res.body)
+    assert.equal(plain_bytes, library.fetch(server, "GET", res.json().url).body)
+    assert.equal(plain.id, view.asset.id)
+
+    res, view = share_original({ asset_id = located.id, allow_download = true })
+    assert.equal(403, res.status)
+    assert.equal("location_withheld", res.json().error.code)
+    assert.is_nil(view.asset.gps_latitude)
+
+    res, view = share_original({ asset_id = located.id, allow_download = true, include_location = true })
+    assert.equal(200, res.status, res.body)
+    assert.equal(48.8583, view.asset.gps_latitude)
+
+    -- a video processed before locations were read may hold one
+    assert(core.db.exec("UPDATE assets SET location_read = 0 WHERE id = ?", plain.id))
+    assert.equal(403, share_original({ asset_id = plain.id, allow_download = true }).status)
+  end)
+
   it("restarts a worker killed with SIGKILL, and the queue goes on", function()
     local before = server.worker_pids()
     assert.equal(1, #before)
