@@ -271,7 +271,20 @@ function M.revoke(user, ref)
   return true
 end
 
--- The live share of a token: not revoked, not expired, its owner active; else the one
+-- The owner of a share row from the public lookup, as the policy sees a user.
+local function owner_of(share)
+  return { id = share.owner_id, email = share.owner_email, created_at = share.owner_created_at,
+    is_active = 1, library_version = share.library_version }
+end
+
+-- Whether the policy lets this share's visitors download originals, now.
+local function downloads_allowed(share)
+  return share.allow_download == 1 and policy.share_downloads_allowed(owner_of(share))
+end
+
+-- The live share of a token: not revoked, not expired, its owner active, and allowed by
+-- the policy as it is now (shares allowed for the owner, a password when one is
+-- required), so a stricter policy holds for links made before it; else the one
 -- not_found every bad token gets.
 local function live(token)
   local share, err = shares_repo.find_by_token_hash(share_tokens.hash(token))
@@ -279,6 +292,11 @@ local function live(token)
     return db_failure("share lookup failed", err)
   end
   if not share or state_of(share, clock.iso()) ~= "active" then
+    return not_found()
+  end
+  local owner = owner_of(share)
+  if not policy.shares_allowed(owner)
+      or (not share.password_hash and policy.share_password_required(owner)) then
     return not_found()
   end
   return share
@@ -355,7 +373,7 @@ function M.open(token, session, q, meta)
   local result = { share = {
     type = share.album_id and "album" or "asset",
     expires_at = share.expires_at,
-    allow_download = share.allow_download == 1,
+    allow_download = downloads_allowed(share),
     include_location = share.include_location == 1,
     password_protected = share.password_hash ~= nil,
   } }
@@ -432,7 +450,7 @@ function M.download_url(token, session, q)
   end
   local kind = q.kind or "original"
   if kind == "original" then
-    if share.allow_download ~= 1 then
+    if not downloads_allowed(share) then
       return nil, errors.forbidden("download_not_allowed", "this share does not offer downloads")
     end
     local location_free = asset.media_status == "ready" and asset.gps_latitude == nil

@@ -65,6 +65,16 @@ describe("shares on " .. backend .. " storage #storage", function()
     return { headers = { ["X-Share-Session"] = session } }
   end
 
+  -- A second server on the same database, with its own policy.
+  local function server_with(policy)
+    local copy = server_helper.temp_dir()
+    assert(os.execute("cp -r lua config " .. copy .. "/"))
+    local f = assert(io.open(copy .. "/config/policy.lua", "w"))
+    f:write(policy)
+    f:close()
+    return server_helper.start({ env = { LUA_DIR = copy .. "/lua", CONFIG_DIR = copy .. "/config" } })
+  end
+
   local function set_column(share_id, column, value)
     assert(core.db.exec("UPDATE shares SET " .. column .. " = ? WHERE id = ?", value, share_id))
   end
@@ -453,15 +463,6 @@ describe("shares on " .. backend .. " storage #storage", function()
   end)
 
   describe("the policy", function()
-    local function server_with(policy)
-      local copy = server_helper.temp_dir()
-      assert(os.execute("cp -r lua config " .. copy .. "/"))
-      local f = assert(io.open(copy .. "/config/policy.lua", "w"))
-      f:write(policy)
-      f:close()
-      return server_helper.start({ env = { LUA_DIR = copy .. "/lua", CONFIG_DIR = copy .. "/config" } })
-    end
-
     it("can forbid shares, cap expiry, require passwords and forbid downloads", function()
       local strict = server_with("return { share_max_expiry_days = 7, share_password_required = true,"
         .. " share_downloads_allowed = false, shares_allowed = function(user)"
@@ -492,6 +493,44 @@ describe("shares on " .. backend .. " storage #storage", function()
         local refused = create(nobody, { asset_id = q.id, password = SHARE_PASSWORD })
         assert.equal(403, refused.status)
         assert.equal("shares_disabled", refused.json().error.code)
+      end)
+      strict.stop()
+      assert(ok, err)
+    end)
+  end)
+
+  describe("a policy made stricter after the links", function()
+    it("holds for links made before it, on the very next request", function()
+      local p = photo(alice)
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready' WHERE id = ?", p.id))
+      local open_share = share(alice, { asset_id = p.id, allow_download = true })
+      local locked = share(alice, { asset_id = p.id, allow_download = true, password = SHARE_PASSWORD })
+      local session = ok_json(unlock(locked.token, SHARE_PASSWORD, { ["X-Forwarded-For"] = "10.8.0.1" })).share_session
+      local strict = server_with("return { share_downloads_allowed = false, share_password_required = true,"
+        .. " shares_allowed = function(user) return user.email ~= '" .. alice.email .. "' end }")
+      local function get(path, options)
+        return strict.request("GET", path, options)
+      end
+      local ok, err = pcall(function()
+        -- public links of an owner who may no longer share answer like unknown ones
+        for _, path in ipairs({ "/api/v1/shares/" .. open_share.token,
+          "/api/v1/shares/" .. open_share.token .. "/download-url?kind=thumb" }) do
+          local res = get(path)
+          assert.equal(404, res.status, path)
+          assert.same(get("/api/v1/shares/nope").json(), res.json())
+        end
+        assert.equal(404, get("/api/v1/shares/" .. locked.token, with_session(session)).status)
+      end)
+      strict.stop()
+      assert(ok, err)
+      strict = server_with("return { share_downloads_allowed = false, share_password_required = true }")
+      ok, err = pcall(function()
+        -- no downloads any more, and a link without a password is no longer served
+        local res = get("/api/v1/shares/" .. locked.token .. "/download-url?kind=original", with_session(session))
+        assert.equal(403, res.status)
+        assert.equal("download_not_allowed", res.json().error.code)
+        assert.is_false(ok_json(get("/api/v1/shares/" .. locked.token, with_session(session))).share.allow_download)
+        assert.equal(404, get("/api/v1/shares/" .. open_share.token).status)
       end)
       strict.stop()
       assert(ok, err)
