@@ -466,7 +466,8 @@ end
 
 --- Unlock a password-protected share: a short-lived session bound to the share and
 -- its password version. Attempts are throttled per share and per IP (no hard
--- lockout); while throttled even the right password waits.
+-- lockout), each counted before its password is checked, so guesses sent at once
+-- cannot slip past the count; while throttled even the right password waits.
 -- @param meta { ip }
 -- @return { share_session, expires_in } | nil, err (not_found | no_password |
 --   rate_limited | invalid_share_password | unavailable)
@@ -481,23 +482,23 @@ function M.unlock(token, password, meta)
   local now = clock.now()
   local keys = { share = "share:" .. share.id, ip = "share_ip:" .. meta.ip }
   local rules = policy.share_throttle()
-  local wait, wait_err = throttling.wait(keys, rules, now)
+  local wait, wait_err = throttling.begin(keys, rules, now)
   if not wait then
-    return throttling.unavailable("unlocking", "throttle lookup failed", wait_err)
+    return throttling.unavailable("unlocking", "throttle update failed", wait_err)
   end
   if wait > 0 then
     return nil, errors.rate_limited(wait)
   end
   local verified = passwords.verify(share.password_hash, password)
+  if verified == false then
+    return nil, errors.unauthorized("the password is not right", "invalid_share_password")
+  end
+  local forgiven, forgive_err = throttling.forgive(keys)
+  if not forgiven then
+    log.warn("share unlock not forgiven", { mod = "services.shares", err = forgive_err })
+  end
   if verified == nil then
     return nil, errors.unavailable("cannot check the password now, try again")
-  end
-  if not verified then
-    local ok, record_err = throttling.record_failure(keys, rules, now)
-    if not ok then
-      return throttling.unavailable("unlocking", "throttle update failed", record_err)
-    end
-    return nil, errors.unauthorized("the password is not right", "invalid_share_password")
   end
   local session, expires_in = share_tokens.issue_session(share.id, share.password_version, now)
   return { share_session = session, expires_in = expires_in }

@@ -3,6 +3,7 @@
 -- sessions, throttling, expiry and revoke, GPS, and the policy hooks. Covers
 -- SECURITY.md A1-A10, F6 and X1 for shares.
 local api = require("helpers.api")
+local http = require("helpers.http")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 
@@ -450,6 +451,37 @@ describe("shares on " .. backend .. " storage #storage", function()
       assert.equal(429, unlock(s.token, SHARE_PASSWORD, { ["X-Forwarded-For"] = "10.4.1.1" }).status)
       -- the counters live in the database, like the login throttle's
       assert.truthy(core.db.query("SELECT failures FROM auth_throttle WHERE key = ?", "share:" .. s.id)[1])
+    end)
+
+    it("counts guesses sent at once before checking any of them (A6)", function()
+      -- many server threads, each taking a guess at the same moment
+      local busy = server_helper.start({ env = { TRUSTED_PROXIES = "127.0.0.1", HTTP_THREADS = "16" } })
+      local ok, err = pcall(function()
+        local owner = api.signup(busy)
+        local p = library.upload(busy, owner, library.jpeg(4321))
+        local s = busy.request("POST", "/api/v1/shares", { headers = api.bearer(owner.token),
+          json = { asset_id = p.id, password = SHARE_PASSWORD } }).json().share
+        -- the guesses checked (401) from one address, sent 40 at once; each second the
+        -- burst spans lets the throttle's one-second delay allow one more
+        local function checked(from)
+          local counts, started = { [401] = 0, [429] = 0 }, os.time()
+          for _, status in ipairs(http.burst(busy.port, 40, "POST", "/api/v1/shares/" .. s.token .. "/unlock",
+            { json = { password = "wrong guess" }, headers = { ["X-Forwarded-For"] = from } })) do
+            counts[status] = (counts[status] or 0) + 1
+          end
+          assert.equal(40, counts[401] + counts[429])
+          return counts[401], os.time() - started
+        end
+        -- one address gets its 5 free guesses checked, no more
+        local first, spanned = checked("10.6.0.1")
+        assert.is_true(first >= 1 and first <= 5 + spanned, first .. " checked")
+        -- and the share as a whole its 10, from however many addresses
+        local second
+        second, spanned = checked("10.6.0.2")
+        assert.is_true(second >= 1 and first + second <= 10 + spanned, second .. " checked")
+      end)
+      busy.stop()
+      assert(ok, err)
     end)
 
     it("escapes the album title in JSON once unlocked (X1)", function()
