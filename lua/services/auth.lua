@@ -5,6 +5,7 @@ local log = require("core.log")
 local clock = require("infra.clock")
 local email_rules = require("domain.email")
 local errors = require("domain.errors")
+local address_key = require("domain.throttle").address_key
 local ids = require("infra.ids")
 local passwords = require("infra.passwords")
 local policy = require("infra.policy")
@@ -67,8 +68,10 @@ function M.register(input)
 end
 
 -- Sign-in stops when its attempts cannot be counted (fail closed): 503 with a
--- Retry-After, never an unthrottled password check.
+-- Retry-After, never an unthrottled password check. The counters: the address (an IPv6
+-- one by its /64), the account from that address, and the account.
 local function throttle_keys(email, ip)
+  ip = address_key(ip)
   return {
     ip = "ip:" .. ip,
     account_ip = "account_ip:" .. email .. "|" .. ip,

@@ -18,6 +18,7 @@ local passwords = require("infra.passwords")
 local policy = require("infra.policy")
 local share_tokens = require("infra.share_tokens")
 local shares_repo = require("repositories.shares")
+local throttle = require("domain.throttle")
 local throttling = require("services.throttle")
 
 local M = {}
@@ -480,7 +481,7 @@ function M.unlock(token, password, meta)
     return nil, errors.conflict("no_password", "this share has no password")
   end
   local now = clock.now()
-  local keys = { share = "share:" .. share.id, ip = "share_ip:" .. meta.ip }
+  local keys = { share = "share:" .. share.id, ip = "share_ip:" .. throttle.address_key(meta.ip) }
   local rules = policy.share_throttle()
   local wait, wait_err = throttling.begin(keys, rules, now)
   if not wait then

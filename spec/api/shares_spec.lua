@@ -453,6 +453,19 @@ describe("shares on " .. backend .. " storage #storage", function()
       assert.truthy(core.db.query("SELECT failures FROM auth_throttle WHERE key = ?", "share:" .. s.id)[1])
     end)
 
+    it("throttles an IPv6 visitor by the /64, however many of its addresses it uses (A6)", function()
+      local s = protected_album()
+      local statuses = {}
+      for i = 1, 8 do
+        statuses[i] = unlock(s.token, "ipv6 guess " .. i,
+          { ["X-Forwarded-For"] = string.format("2001:db8:5:6:%x::1", i) }).status
+      end
+      assert.equal(401, statuses[1])
+      assert.equal(429, statuses[8])
+      -- another network is not held back by this one's failures
+      assert.equal(200, unlock(s.token, SHARE_PASSWORD, { ["X-Forwarded-For"] = "2001:db8:5:7::1" }).status)
+    end)
+
     it("counts guesses sent at once before checking any of them (A6)", function()
       -- many server threads, each taking a guess at the same moment
       local busy = server_helper.start({ env = { TRUSTED_PROXIES = "127.0.0.1", HTTP_THREADS = "16" } })
