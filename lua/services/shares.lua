@@ -422,8 +422,10 @@ end
 -- the owner allowed downloads, and, unless the owner included locations, only for
 -- photos and videos whose metadata was read and holds no GPS position: an original is
 -- the file as uploaded, EXIF and container tags included (thumbnails, previews and
--- posters are re-encoded without them).
--- @param q { asset_id? (an album share needs it), kind? ("original" by default) }
+-- posters are re-encoded without them). "stream" is the original too, inline, for a
+-- player: a video plays through a share under the same conditions as its download.
+-- @param q { asset_id? (an album share needs it), kind? ("original" by default, or
+--   "stream", "thumb", "preview", "poster") }
 -- @return { url, expires_in } | nil, err (not_found | share_locked |
 --   download_not_allowed | location_withheld | validation_error | unavailable)
 function M.download_url(token, session, q)
@@ -450,7 +452,8 @@ function M.download_url(token, session, q)
     return nil, errors.not_found("asset")
   end
   local kind = q.kind or "original"
-  if kind == "original" then
+  local original = kind == "original" or kind == "stream"
+  if original then
     if not downloads_allowed(share) then
       return nil, errors.forbidden("download_not_allowed", "this share does not offer downloads")
     end
@@ -461,7 +464,8 @@ function M.download_url(token, session, q)
         "the original file may hold its location, which this share does not include")
     end
   end
-  return assets.url_for(asset, kind, kind == "original" and "attachment" or "inline",
+  return assets.url_for(asset, original and "original" or kind,
+    kind == "original" and "attachment" or "inline",
     math.min(config.signed_url_ttl_seconds, SHARE_URL_TTL_SECONDS))
 end
 

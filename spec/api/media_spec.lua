@@ -85,10 +85,12 @@ describe("media pipeline #storage", function()
     return assert(wait_thumb(asset.id), "no poster within 15 s"), bytes
   end
 
-  local function share_original(fields)
+  -- A new share's answer for `kind` (original by default), and what it shows.
+  local function share_original(fields, kind)
     local share = server.request("POST", "/api/v1/shares", { headers = api.bearer(account.token),
       json = fields }).json().share
-    local res = server.request("GET", "/api/v1/shares/" .. share.token .. "/download-url?kind=original")
+    local res = server.request("GET", "/api/v1/shares/" .. share.token .. "/download-url?kind="
+      .. (kind or "original"))
     return res, server.request("GET", "/api/v1/shares/" .. share.token).json()
   end
 
@@ -103,11 +105,22 @@ describe("media pipeline #storage", function()
     assert.equal(200, res.status, res.body)
     assert.equal(plain_bytes, library.fetch(server, "GET", res.json().url).body)
     assert.equal(plain.id, view.asset.id)
-
-    res, view = share_original({ asset_id = located.id, allow_download = true })
+    -- a player streams it, inline and by ranges, under the same conditions
+    res = share_original({ asset_id = plain.id, allow_download = true }, "stream")
+    assert.equal(200, res.status, res.body)
+    local part = library.fetch(server, "GET", res.json().url, { headers = { Range = "bytes=0-99" } })
+    assert.equal(206, part.status)
+    assert.equal(plain_bytes:sub(1, 100), part.body)
+    res = share_original({ asset_id = plain.id }, "stream")
     assert.equal(403, res.status)
-    assert.equal("location_withheld", res.json().error.code)
-    assert.is_nil(view.asset.gps_latitude)
+    assert.equal("download_not_allowed", res.json().error.code)
+
+    for _, kind in ipairs({ "original", "stream" }) do
+      res, view = share_original({ asset_id = located.id, allow_download = true }, kind)
+      assert.equal(403, res.status)
+      assert.equal("location_withheld", res.json().error.code)
+      assert.is_nil(view.asset.gps_latitude)
+    end
 
     res, view = share_original({ asset_id = located.id, allow_download = true, include_location = true })
     assert.equal(200, res.status, res.body)

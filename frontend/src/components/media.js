@@ -19,7 +19,7 @@ export function shareSource(token, session, allowDownload) {
   return {
     scope: "share:" + token + ":" + (session || ""),
     url: (asset, kind) =>
-      publicShare.downloadUrl(token, session, asset.id, kind === "stream" ? "original" : kind),
+      publicShare.downloadUrl(token, session, asset.id, kind),
     canDownload: allowDownload,
   };
 }
