@@ -185,6 +185,7 @@ function M.process(payload)
   made.exposure_time, made.f_number, made.iso = exif.exposure_time, exif.f_number, exif.iso
   made.focal_length = exif.focal_length
   made.gps_latitude, made.gps_longitude = exif.gps_latitude, exif.gps_longitude
+  made.location_read = not exif.location_unknown
   return record(asset, made)
 end
 

@@ -457,8 +457,8 @@ function M.download_url(token, session, q)
     if not downloads_allowed(share) then
       return nil, errors.forbidden("download_not_allowed", "this share does not offer downloads")
     end
-    local location_free = asset.media_status == "ready" and asset.gps_latitude == nil
-      and (asset.type == "photo" or asset.location_read == 1)
+    local location_free = asset.media_status == "ready" and asset.location_read == 1
+      and asset.gps_latitude == nil
     if share.include_location ~= 1 and not location_free then
       return nil, errors.forbidden("location_withheld",
         "the original file may hold its location, which this share does not include")

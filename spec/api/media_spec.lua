@@ -1,6 +1,7 @@
 -- Finalize to thumbnail end to end through `serve` and its supervised worker process,
 -- on the storage backend the environment names. Tagged "storage".
 local api = require("helpers.api")
+local hostile = require("helpers.hostile_media")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 local socket = require("socket")
@@ -130,6 +131,43 @@ describe("media pipeline #storage", function()
     assert(core.db.exec("UPDATE assets SET location_read = 0 WHERE id = ?", plain.id))
     assert.equal(403, share_original({ asset_id = plain.id, allow_download = true }).status)
   end)
+
+  -- A small picture in `ext`'s format from ffmpeg (or the HEIC fixture), with what
+  -- exiftool writes into it (`tags`, none when nil).
+  local function picture(ext, tags)
+    local bytes = ext == "heic" and hostile.heic() or hostile.picture(ext)
+    return tags and hostile.tagged(bytes, ext, tags) or bytes
+  end
+
+  if os.execute("command -v exiftool >/dev/null") then
+    it("finds the position of HEIC, PNG and WebP photos and XMP, and shares no such original (F6)", function()
+      local exif_gps = "-GPSLatitude=48.8583 -GPSLatitudeRef=N -GPSLongitude=2.2945 -GPSLongitudeRef=E"
+      local cases = {
+        { "heic", "image/heic", exif_gps }, { "png", "image/png", exif_gps },
+        { "webp", "image/webp", exif_gps },
+        { "jpg", "image/jpeg", "-XMP-exif:GPSLatitude=48.8583 -XMP-exif:GPSLongitude=2.2945" },
+      }
+      for _, case in ipairs(cases) do
+        local asset = library.upload(server, account, picture(case[1], case[3]),
+          { filename = "located." .. case[1], content_type = case[2] })
+        local done = assert(wait_thumb(asset.id), "no thumbnail within 15 s")
+        assert.equal("ready", done.thumb_status, case[1])
+        assert.is_near(48.8583, done.gps_latitude, 0.0001, case[1])
+        assert.is_near(2.2945, done.gps_longitude, 0.0001, case[1])
+        local res = share_original({ asset_id = asset.id, allow_download = true })
+        assert.equal(403, res.status, case[1])
+        assert.equal("location_withheld", res.json().error.code)
+      end
+      -- the same formats without a position are shared
+      for _, case in ipairs(cases) do
+        local asset = library.upload(server, account, picture(case[1]),
+          { filename = "plain." .. case[1], content_type = case[2] })
+        assert.equal("ready", assert(wait_thumb(asset.id), "no thumbnail within 15 s").thumb_status)
+        local res = share_original({ asset_id = asset.id, allow_download = true })
+        assert.equal(200, res.status, case[1] .. " " .. res.body)
+      end
+    end)
+  end
 
   it("restarts a worker killed with SIGKILL, and the queue goes on", function()
     local before = server.worker_pids()
