@@ -44,10 +44,12 @@ function M.iso6709(text)
 end
 
 -- Whether a metadata key names a position ("location", "location-eng",
--- "com.apple.quicktime.location.ISO6709", any GPS key).
+-- "com.apple.quicktime.location.ISO6709", any GPS key), or a place ("...location.name");
+-- not the accuracy Apple records beside one.
 local function is_location_key(key)
   key = key:lower()
-  return key:find("location", 1, true) or key:find("iso6709", 1, true) or key:find("gps", 1, true)
+  return (key:find("location", 1, true) or key:find("iso6709", 1, true) or key:find("gps", 1, true))
+    and not key:find("accuracy", 1, true)
 end
 
 -- The position in a video's container and stream tags: { read, latitude?, longitude? }.

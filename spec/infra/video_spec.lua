@@ -55,5 +55,12 @@ describe("infra.video", function()
     local odd = assert(video.probe(clip("odd.mov", "-metadata location=somewhere")))
     assert.is_false(odd.location_read)
     assert.is_nil(odd.gps_latitude)
+    local place = assert(video.probe(clip("place.mov", "-movflags use_metadata_tags"
+      .. " -metadata com.apple.quicktime.location.name=Paris")))
+    assert.is_false(place.location_read)
+    -- the accuracy Apple writes beside a position is no position
+    local accuracy = assert(video.probe(clip("accuracy.mov", "-movflags use_metadata_tags"
+      .. " -metadata com.apple.quicktime.location.accuracy.horizontal=14.5")))
+    assert.is_true(accuracy.location_read)
   end)
 end)
