@@ -33,7 +33,8 @@ return failures
 
 -- One failure taken back, when the key (its window) still exists.
 local FORGIVE = [[
-if redis.call("HGET", KEYS[1], "failures") and tonumber(redis.call("HGET", KEYS[1], "failures")) > 0 then
+local failures = tonumber(redis.call("HGET", KEYS[1], "failures"))
+if failures and failures > 0 then
   return redis.call("HINCRBY", KEYS[1], "failures", -1)
 end
 return 0

@@ -15,14 +15,14 @@ local GPS_TRACK_TAGS = { gpmd = true, camm = true }
 -- One ISO 6709 coordinate: sign, then degrees (`int_digits` digits), degrees and minutes,
 -- or degrees, minutes and seconds, the last with an optional fraction.
 local function iso6709_part(sign, whole, fraction, int_digits)
+  local degrees, rest = tonumber(whole:sub(1, int_digits)), whole:sub(int_digits + 1)
   local value
-  if #whole == int_digits then
+  if #rest == 0 then
     value = tonumber(whole .. fraction)
-  elseif #whole == int_digits + 2 then
-    value = tonumber(whole:sub(1, int_digits)) + tonumber(whole:sub(int_digits + 1) .. fraction) / 60
-  elseif #whole == int_digits + 4 then
-    value = tonumber(whole:sub(1, int_digits)) + tonumber(whole:sub(int_digits + 1, int_digits + 2)) / 60
-      + tonumber(whole:sub(int_digits + 3) .. fraction) / 3600
+  elseif #rest == 2 then
+    value = degrees + tonumber(rest .. fraction) / 60
+  elseif #rest == 4 then
+    value = degrees + tonumber(rest:sub(1, 2)) / 60 + tonumber(rest:sub(3) .. fraction) / 3600
   end
   return value and (sign == "-" and -value or value)
 end
