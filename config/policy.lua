@@ -36,7 +36,9 @@ return {
   -- },
 
   -- Share links. Each setting is a value or a function(user) -> value (an answer of
-  -- the wrong type counts as the strict one).
+  -- the wrong type counts as the strict one). shares_allowed, share_password_required
+  -- and share_downloads_allowed are also asked on every visit of a link, with its
+  -- owner (id, email, created_at), so a stricter policy holds for links already made.
   -- Whether people may make public links at all.
   shares_allowed = true,
   -- The longest a link may last, in days (false: links may never expire). With a

@@ -10,7 +10,8 @@ local COLUMNS = "id, owner_id, type, status, original_filename, content_type, si
   .. " deleted_at, storage_key_original, storage_key_thumb, storage_key_preview,"
   .. " storage_key_poster, placeholder, staging_key, multipart_upload_id, upload_expires_at,"
   .. " failure_reason, media_status, media_error, camera_make, camera_model, lens_model,"
-  .. " exposure_time, f_number, iso, focal_length, gps_latitude, gps_longitude, favorite"
+  .. " exposure_time, f_number, iso, focal_length, gps_latitude, gps_longitude, favorite,"
+  .. " location_read"
 
 --- Insert an asset row.
 -- @return true | nil, err, code
@@ -70,21 +71,22 @@ local STATE_CONDITIONS = {
 -- @param m { width, height, captured_at?, storage_key_thumb, storage_key_preview?,
 --   storage_key_poster?, duration_ms?, placeholder?,
 --   camera_make?, camera_model?, lens_model?, exposure_time?, f_number?, iso?,
---   focal_length?, gps_latitude?, gps_longitude? }
+--   focal_length?, gps_latitude?, gps_longitude?, location_read? (a video's tags were
+--   read for a position) }
 -- @return rows changed | nil, err
 function M.set_media(id, owner_id, m, now_iso)
   return repositories.count(db.exec("UPDATE assets SET width = ?, height = ?, storage_key_thumb = ?,"
     .. " storage_key_preview = ?, storage_key_poster = ?, duration_ms = ?, placeholder = ?,"
     .. " media_status = 'ready', media_error = NULL,"
     .. " camera_make = ?, camera_model = ?, lens_model = ?, exposure_time = ?, f_number = ?,"
-    .. " iso = ?, focal_length = ?, gps_latitude = ?, gps_longitude = ?,"
+    .. " iso = ?, focal_length = ?, gps_latitude = ?, gps_longitude = ?, location_read = ?,"
     .. " sort_at = CASE WHEN captured_at IS NULL AND ? IS NOT NULL THEN ? ELSE sort_at END,"
     .. " captured_at = coalesce(captured_at, ?), updated_at = ?"
     .. " WHERE id = ? AND owner_id = ? AND status = 'ready'", m.width, m.height,
     m.storage_key_thumb, m.storage_key_preview, m.storage_key_poster, m.duration_ms,
     m.placeholder, m.camera_make, m.camera_model, m.lens_model,
     m.exposure_time, m.f_number, m.iso, m.focal_length, m.gps_latitude, m.gps_longitude,
-    m.captured_at, m.captured_at, m.captured_at, now_iso, id, owner_id))
+    m.location_read and 1 or 0, m.captured_at, m.captured_at, m.captured_at, now_iso, id, owner_id))
 end
 
 --- Record that media processing failed for good.

@@ -31,10 +31,11 @@ end
 -- What a visitor's request needs of a share (read on every public request).
 local PUBLIC_COLUMNS = "s.id, s.owner_id, s.asset_id, s.album_id, s.expires_at, s.revoked_at,"
   .. " s.password_hash, s.password_version, s.allow_download, s.include_location,"
-  .. " u.library_version"
+  .. " u.library_version, u.email AS owner_email, u.created_at AS owner_created_at"
 
---- The share with this token hash, with its owner's library_version, when its owner's
--- account is active (revoked and expired ones too: the caller decides).
+--- The share with this token hash, with its owner's library_version, email and
+-- created_at (for the policy, never for visitors), when its owner's account is active
+-- (revoked and expired ones too: the caller decides).
 -- @return row | nil | nil, err
 function M.find_by_token_hash(token_hash)
   return repositories.first(db.query("SELECT " .. PUBLIC_COLUMNS .. " FROM shares s"

@@ -28,6 +28,17 @@ function M.save(key, counter)
   return true
 end
 
+--- Take back one failure of a key (one counted ahead of an attempt that succeeded).
+-- @return true | nil, err
+function M.forgive(key)
+  local ok, err = db.exec("UPDATE auth_throttle SET failures = failures - 1 WHERE key = ?"
+    .. " AND failures > 0", key)
+  if not ok then
+    return nil, err
+  end
+  return true
+end
+
 --- Forget a key's failures.
 -- @return true | nil, err
 function M.clear(key)

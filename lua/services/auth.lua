@@ -5,6 +5,7 @@ local log = require("core.log")
 local clock = require("infra.clock")
 local email_rules = require("domain.email")
 local errors = require("domain.errors")
+local address_key = require("domain.throttle").address_key
 local ids = require("infra.ids")
 local passwords = require("infra.passwords")
 local policy = require("infra.policy")
@@ -67,8 +68,10 @@ function M.register(input)
 end
 
 -- Sign-in stops when its attempts cannot be counted (fail closed): 503 with a
--- Retry-After, never an unthrottled password check.
+-- Retry-After, never an unthrottled password check. The counters: the address (an IPv6
+-- one by its /64), the account from that address, and the account.
 local function throttle_keys(email, ip)
+  ip = address_key(ip)
   return {
     ip = "ip:" .. ip,
     account_ip = "account_ip:" .. email .. "|" .. ip,
@@ -117,30 +120,31 @@ function M.login(input, meta)
   local email = email_rules.normalize(input.email) or input.email:lower()
   local now = clock.now()
   local keys = throttle_keys(email, meta.ip)
-  local wait, err = throttle.wait(keys, policy.login_throttle(), now)
+  local wait, err = throttle.begin(keys, policy.login_throttle(), now)
   if not wait then
-    return throttle.unavailable("sign-in", "throttle lookup failed", err)
+    return throttle.unavailable("sign-in", "throttle update failed", err)
   end
   if wait > 0 then
     return nil, errors.rate_limited(wait)
   end
+  -- the attempt is counted already: a wrong password leaves it counted, anything that
+  -- stops short of judging the password takes it back
   local user
   user, err = users_repo.find_by_email(email)
   if err then
+    throttle.forgive(keys)
     return db_failure("user lookup failed", err)
   end
   local verified, verify_err = passwords.verify(user and user.password_hash, input.password)
   if verified == nil then
+    throttle.forgive(keys)
     log.warn("password verification failed", { mod = "services.auth", err = verify_err })
     return nil, errors.unavailable("cannot check the password now, try again")
   end
   if not verified or not user or user.is_active ~= 1 then
-    local ok, record_err = throttle.record_failure(keys, policy.login_throttle(), now)
-    if not ok then
-      return throttle.unavailable("sign-in", "throttle update failed", record_err)
-    end
     return nil, errors.unauthorized(INVALID_CREDENTIALS, "invalid_credentials")
   end
+  throttle.forgive({ ip = keys.ip })
   throttle.clear({ keys.account_ip, keys.account })
   if passwords.needs_rehash(user.password_hash) then
     local rehashed = passwords.hash(input.password)

@@ -131,6 +131,8 @@ local function process_video(asset)
   end
   made.width, made.height = made.source_width, made.source_height
   made.duration_ms = facts.duration_ms
+  made.gps_latitude, made.gps_longitude = facts.gps_latitude, facts.gps_longitude
+  made.location_read = facts.location_read
   made.captured_at = facts.created_at and capture_time({ captured_at = facts.created_at })
   return record(asset, made)
 end
@@ -193,6 +195,7 @@ function M.process(payload)
   made.exposure_time, made.f_number, made.iso = exif.exposure_time, exif.f_number, exif.iso
   made.focal_length = exif.focal_length
   made.gps_latitude, made.gps_longitude = exif.gps_latitude, exif.gps_longitude
+  made.location_read = not exif.location_unknown
   return record(asset, made)
 end
 

@@ -18,6 +18,7 @@ local passwords = require("infra.passwords")
 local policy = require("infra.policy")
 local share_tokens = require("infra.share_tokens")
 local shares_repo = require("repositories.shares")
+local throttle = require("domain.throttle")
 local throttling = require("services.throttle")
 
 local M = {}
@@ -271,7 +272,20 @@ function M.revoke(user, ref)
   return true
 end
 
--- The live share of a token: not revoked, not expired, its owner active; else the one
+-- The owner of a share row from the public lookup, as the policy sees a user.
+local function owner_of(share)
+  return { id = share.owner_id, email = share.owner_email, created_at = share.owner_created_at,
+    is_active = 1, library_version = share.library_version }
+end
+
+-- Whether the policy lets this share's visitors download originals, now.
+local function downloads_allowed(share)
+  return share.allow_download == 1 and policy.share_downloads_allowed(owner_of(share))
+end
+
+-- The live share of a token: not revoked, not expired, its owner active, and allowed by
+-- the policy as it is now (shares allowed for the owner, a password when one is
+-- required), so a stricter policy holds for links made before it; else the one
 -- not_found every bad token gets.
 local function live(token)
   local share, err = shares_repo.find_by_token_hash(share_tokens.hash(token))
@@ -279,6 +293,11 @@ local function live(token)
     return db_failure("share lookup failed", err)
   end
   if not share or state_of(share, clock.iso()) ~= "active" then
+    return not_found()
+  end
+  local owner = owner_of(share)
+  if not policy.shares_allowed(owner)
+      or (not share.password_hash and policy.share_password_required(owner)) then
     return not_found()
   end
   return share
@@ -355,7 +374,7 @@ function M.open(token, session, q, meta)
   local result = { share = {
     type = share.album_id and "album" or "asset",
     expires_at = share.expires_at,
-    allow_download = share.allow_download == 1,
+    allow_download = downloads_allowed(share),
     include_location = share.include_location == 1,
     password_protected = share.password_hash ~= nil,
   } }
@@ -401,9 +420,12 @@ end
 
 --- A short-lived URL for one form of an asset the share covers. Originals only when
 -- the owner allowed downloads, and, unless the owner included locations, only for
--- photos whose metadata was read and holds no GPS position: an original is the file
--- as uploaded, EXIF included (thumbnails and previews are re-encoded without it).
--- @param q { asset_id? (an album share needs it), kind? ("original" by default) }
+-- photos and videos whose metadata was read and holds no GPS position: an original is
+-- the file as uploaded, EXIF and container tags included (thumbnails, previews and
+-- posters are re-encoded without them). "stream" is the original too, inline, for a
+-- player: a video plays through a share under the same conditions as its download.
+-- @param q { asset_id? (an album share needs it), kind? ("original" by default, or
+--   "stream", "thumb", "preview", "poster") }
 -- @return { url, expires_in } | nil, err (not_found | share_locked |
 --   download_not_allowed | location_withheld | validation_error | unavailable)
 function M.download_url(token, session, q)
@@ -430,24 +452,27 @@ function M.download_url(token, session, q)
     return nil, errors.not_found("asset")
   end
   local kind = q.kind or "original"
-  if kind == "original" then
-    if share.allow_download ~= 1 then
+  local original = kind == "original" or kind == "stream"
+  if original then
+    if not downloads_allowed(share) then
       return nil, errors.forbidden("download_not_allowed", "this share does not offer downloads")
     end
-    local location_free = asset.type == "photo" and asset.media_status == "ready"
+    local location_free = asset.media_status == "ready" and asset.location_read == 1
       and asset.gps_latitude == nil
     if share.include_location ~= 1 and not location_free then
       return nil, errors.forbidden("location_withheld",
         "the original file may hold its location, which this share does not include")
     end
   end
-  return assets.url_for(asset, kind, kind == "original" and "attachment" or "inline",
+  return assets.url_for(asset, original and "original" or kind,
+    kind == "original" and "attachment" or "inline",
     math.min(config.signed_url_ttl_seconds, SHARE_URL_TTL_SECONDS))
 end
 
 --- Unlock a password-protected share: a short-lived session bound to the share and
 -- its password version. Attempts are throttled per share and per IP (no hard
--- lockout); while throttled even the right password waits.
+-- lockout), each counted before its password is checked, so guesses sent at once
+-- cannot slip past the count; while throttled even the right password waits.
 -- @param meta { ip }
 -- @return { share_session, expires_in } | nil, err (not_found | no_password |
 --   rate_limited | invalid_share_password | unavailable)
@@ -460,25 +485,25 @@ function M.unlock(token, password, meta)
     return nil, errors.conflict("no_password", "this share has no password")
   end
   local now = clock.now()
-  local keys = { share = "share:" .. share.id, ip = "share_ip:" .. meta.ip }
+  local keys = { share = "share:" .. share.id, ip = "share_ip:" .. throttle.address_key(meta.ip) }
   local rules = policy.share_throttle()
-  local wait, wait_err = throttling.wait(keys, rules, now)
+  local wait, wait_err = throttling.begin(keys, rules, now)
   if not wait then
-    return throttling.unavailable("unlocking", "throttle lookup failed", wait_err)
+    return throttling.unavailable("unlocking", "throttle update failed", wait_err)
   end
   if wait > 0 then
     return nil, errors.rate_limited(wait)
   end
   local verified = passwords.verify(share.password_hash, password)
+  if verified == false then
+    return nil, errors.unauthorized("the password is not right", "invalid_share_password")
+  end
+  local forgiven, forgive_err = throttling.forgive(keys)
+  if not forgiven then
+    log.warn("share unlock not forgiven", { mod = "services.shares", err = forgive_err })
+  end
   if verified == nil then
     return nil, errors.unavailable("cannot check the password now, try again")
-  end
-  if not verified then
-    local ok, record_err = throttling.record_failure(keys, rules, now)
-    if not ok then
-      return throttling.unavailable("unlocking", "throttle update failed", record_err)
-    end
-    return nil, errors.unauthorized("the password is not right", "invalid_share_password")
   end
   local session, expires_in = share_tokens.issue_session(share.id, share.password_version, now)
   return { share_session = session, expires_in = expires_in }

@@ -15,6 +15,8 @@ local M = {}
 
 -- How long a client is told to wait while the counters are out of reach.
 local UNAVAILABLE_RETRY_SECONDS = 5
+-- How long an attempt waits while another attempt on the same counters is being counted.
+local LOCKED_RETRY_SECONDS = 1
 
 -- Where counters are read and cleared: both stores answer find(key) and clear(key).
 local function store()
@@ -63,6 +65,52 @@ function M.record_failure(keys, rules, now)
       return nil, err
     end
     return throttle_repo.save(key, throttle.record_failure(counter, rules[kind], now))
+  end)
+end
+
+-- M.wait, then, when the attempt may go ahead, one failure counted on every counter.
+local function check_and_count(keys, rules, now)
+  local wait, err = M.wait(keys, rules, now)
+  if not wait or wait > 0 then
+    return wait, err
+  end
+  local ok, record_err = M.record_failure(keys, rules, now)
+  if not ok then
+    return nil, record_err
+  end
+  return 0
+end
+
+--- Start an attempt at a guessable secret: the seconds to wait as M.wait says, or 0
+-- with the attempt already counted as a failure on every counter. The check and the
+-- count are one step (a write transaction, or short Redis locks on the keys; an attempt
+-- that finds a key locked waits a second), and both come before the slow check of the
+-- secret (a password hash), so attempts sent at once cannot all pass the wait before
+-- any of them is counted. M.forgive takes the count back for one that succeeds.
+-- @return seconds (0: go ahead, counted) | nil, err
+function M.begin(keys, rules, now)
+  if not redis.configured() then
+    return repositories.transaction(check_and_count, keys, rules, now)
+  end
+  local list = {}
+  for _, key in pairs(keys) do
+    list[#list + 1] = key
+  end
+  table.sort(list)
+  local wait, err = redis_counters.locked(list, check_and_count, keys, rules, now)
+  if wait == false then
+    return LOCKED_RETRY_SECONDS
+  end
+  return wait, err
+end
+
+--- Take back the failure M.begin counted, for an attempt that succeeded or could not
+-- be judged.
+-- @param keys { kind = key }
+-- @return true | nil, err
+function M.forgive(keys)
+  return each_counter(keys, function(_, key)
+    return store().forgive(key)
   end)
 end
 

@@ -1,6 +1,7 @@
 -- The accounts API end to end against a real server: register, login, me, refresh
 -- with rotation and reuse detection, logout, throttling, and SECURITY.md J1-J7, X2.
 local api = require("helpers.api")
+local http = require("helpers.http")
 local server_helper = require("helpers.server")
 local socket = require("socket")
 
@@ -320,6 +321,25 @@ describe("auth API", function()
       -- even the right password waits while throttled
       local right = server.request("POST", "/api/v1/auth/login", { json = { email = email, password = api.PASSWORD } })
       assert.equal(429, right.status)
+    end)
+
+    it("counts guesses sent at once before checking any of them", function()
+      local busy = server_helper.start({ env = { TRUSTED_PROXIES = "127.0.0.1", HTTP_THREADS = "16" } })
+      local ok, err = pcall(function()
+        local email = api.unique_email("burst")
+        api.signup(busy, email)
+        local counts, started = { [401] = 0, [429] = 0 }, os.time()
+        for _, status in ipairs(http.burst(busy.port, 40, "POST", "/api/v1/auth/login",
+          { json = { email = email, password = "wrong guess" }, headers = { ["X-Forwarded-For"] = "10.2.0.1" } })) do
+          counts[status] = (counts[status] or 0) + 1
+        end
+        assert.equal(40, counts[401] + counts[429])
+        -- 5 free guesses per account and address; each second the burst spans lets
+        -- the throttle's one-second delay allow one more
+        assert.is_true(counts[401] >= 1 and counts[401] <= 5 + os.time() - started, counts[401] .. " checked")
+      end)
+      busy.stop()
+      assert(ok, err)
     end)
   end)
 end)

@@ -2,6 +2,7 @@
 -- on the storage backend the environment names. Tagged "storage".
 local api = require("helpers.api")
 local fixtures = require("helpers.fixtures")
+local hostile = require("helpers.hostile_media")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 local socket = require("socket")
@@ -65,6 +66,102 @@ describe("media pipeline #storage", function()
     assert.equal(206, part.status)
     assert.equal(bytes:sub(1, 100), part.body)
   end)
+
+  -- A one-second MP4 from ffmpeg's test pattern, uploaded; `args` adds metadata.
+  local function upload_clip(args)
+    local path = os.tmpname()
+    assert(os.execute("ffmpeg -v error -y -f lavfi -i testsrc=duration=1:size=160x120:rate=10"
+      .. " -pix_fmt yuv420p " .. (args or "") .. " -f mp4 " .. path))
+    local file = io.open(path, "rb")
+    local bytes = file:read("a")
+    file:close()
+    os.remove(path)
+    local asset = library.upload(server, account, bytes, { filename = "clip.mp4", content_type = "video/mp4" })
+    return assert(wait_thumb(asset.id), "no poster within 15 s"), bytes
+  end
+
+  -- A new share's answer for `kind` (original by default), and what it shows.
+  local function share_original(fields, kind)
+    local share = server.request("POST", "/api/v1/shares", { headers = api.bearer(account.token),
+      json = fields }).json().share
+    local res = server.request("GET", "/api/v1/shares/" .. share.token .. "/download-url?kind="
+      .. (kind or "original"))
+    return res, server.request("GET", "/api/v1/shares/" .. share.token).json()
+  end
+
+  it("reads a video's location, and a share plays it only when it has none (F6)", function()
+    local located = upload_clip("-metadata location=+48.8583+002.2945/")
+    assert.same({ 48.8583, 2.2945 }, { located.gps_latitude, located.gps_longitude })
+    local plain, plain_bytes = upload_clip()
+    assert.equal("ready", plain.thumb_status)
+    assert.is_nil(plain.gps_latitude)
+
+    local res, view = share_original({ asset_id = plain.id, allow_download = true })
+    assert.equal(200, res.status, res.body)
+    assert.equal(plain_bytes, library.fetch(server, "GET", res.json().url).body)
+    assert.equal(plain.id, view.asset.id)
+    -- a player streams it, inline and by ranges, under the same conditions
+    res = share_original({ asset_id = plain.id, allow_download = true }, "stream")
+    assert.equal(200, res.status, res.body)
+    local part = library.fetch(server, "GET", res.json().url, { headers = { Range = "bytes=0-99" } })
+    assert.equal(206, part.status)
+    assert.equal(plain_bytes:sub(1, 100), part.body)
+    res = share_original({ asset_id = plain.id }, "stream")
+    assert.equal(403, res.status)
+    assert.equal("download_not_allowed", res.json().error.code)
+
+    for _, kind in ipairs({ "original", "stream" }) do
+      res, view = share_original({ asset_id = located.id, allow_download = true }, kind)
+      assert.equal(403, res.status)
+      assert.equal("location_withheld", res.json().error.code)
+      assert.is_nil(view.asset.gps_latitude)
+    end
+
+    res, view = share_original({ asset_id = located.id, allow_download = true, include_location = true })
+    assert.equal(200, res.status, res.body)
+    assert.equal(48.8583, view.asset.gps_latitude)
+
+    -- a video processed before locations were read may hold one
+    assert(core.db.exec("UPDATE assets SET location_read = 0 WHERE id = ?", plain.id))
+    assert.equal(403, share_original({ asset_id = plain.id, allow_download = true }).status)
+  end)
+
+  -- A small picture in `ext`'s format from ffmpeg (or the HEIC fixture), with what
+  -- exiftool writes into it (`tags`, none when nil).
+  local function picture(ext, tags)
+    local bytes = ext == "heic" and hostile.heic() or hostile.picture(ext)
+    return tags and hostile.tagged(bytes, ext, tags) or bytes
+  end
+
+  if os.execute("command -v exiftool >/dev/null") then
+    it("finds the position of HEIC, PNG and WebP photos and XMP, and shares no such original (F6)", function()
+      local exif_gps = "-GPSLatitude=48.8583 -GPSLatitudeRef=N -GPSLongitude=2.2945 -GPSLongitudeRef=E"
+      local cases = {
+        { "heic", "image/heic", exif_gps }, { "png", "image/png", exif_gps },
+        { "webp", "image/webp", exif_gps },
+        { "jpg", "image/jpeg", "-XMP-exif:GPSLatitude=48.8583 -XMP-exif:GPSLongitude=2.2945" },
+      }
+      for _, case in ipairs(cases) do
+        local asset = library.upload(server, account, picture(case[1], case[3]),
+          { filename = "located." .. case[1], content_type = case[2] })
+        local done = assert(wait_thumb(asset.id), "no thumbnail within 15 s")
+        assert.equal("ready", done.thumb_status, case[1])
+        assert.is_near(48.8583, done.gps_latitude, 0.0001, case[1])
+        assert.is_near(2.2945, done.gps_longitude, 0.0001, case[1])
+        local res = share_original({ asset_id = asset.id, allow_download = true })
+        assert.equal(403, res.status, case[1])
+        assert.equal("location_withheld", res.json().error.code)
+      end
+      -- the same formats without a position are shared
+      for _, case in ipairs(cases) do
+        local asset = library.upload(server, account, picture(case[1]),
+          { filename = "plain." .. case[1], content_type = case[2] })
+        assert.equal("ready", assert(wait_thumb(asset.id), "no thumbnail within 15 s").thumb_status)
+        local res = share_original({ asset_id = asset.id, allow_download = true })
+        assert.equal(200, res.status, case[1] .. " " .. res.body)
+      end
+    end)
+  end
 
   it("restarts a worker killed with SIGKILL, and the queue goes on", function()
     local before = server.worker_pids()

@@ -3,6 +3,7 @@
 -- sessions, throttling, expiry and revoke, GPS, and the policy hooks. Covers
 -- SECURITY.md A1-A10, F6 and X1 for shares.
 local api = require("helpers.api")
+local http = require("helpers.http")
 local library = require("helpers.library")
 local server_helper = require("helpers.server")
 
@@ -63,6 +64,16 @@ describe("shares on " .. backend .. " storage #storage", function()
 
   local function with_session(session)
     return { headers = { ["X-Share-Session"] = session } }
+  end
+
+  -- A second server on the same database, with its own policy.
+  local function server_with(policy)
+    local copy = server_helper.temp_dir()
+    assert(os.execute("cp -r lua config " .. copy .. "/"))
+    local f = assert(io.open(copy .. "/config/policy.lua", "w"))
+    f:write(policy)
+    f:close()
+    return server_helper.start({ env = { LUA_DIR = copy .. "/lua", CONFIG_DIR = copy .. "/config" } })
   end
 
   local function set_column(share_id, column, value)
@@ -209,7 +220,7 @@ describe("shares on " .. backend .. " storage #storage", function()
       local foreign = photo(bob)
       local album = album_of(alice, { inside })
       local s = share(alice, { album_id = album.id, allow_download = true })
-      assert(core.db.exec("UPDATE assets SET media_status = 'ready' WHERE id = ?", inside.id))
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready', location_read = 1 WHERE id = ?", inside.id))
       local base = "/api/v1/shares/" .. s.token .. "/download-url?kind=original&asset_id="
       local got = ok_json(visit("GET", base .. inside.id))
       assert.is_true(got.expires_in <= 300)
@@ -227,7 +238,7 @@ describe("shares on " .. backend .. " storage #storage", function()
 
     it("gets originals only when the owner allows downloads (A9)", function()
       local p = photo(alice)
-      assert(core.db.exec("UPDATE assets SET media_status = 'ready' WHERE id = ?", p.id))
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready', location_read = 1 WHERE id = ?", p.id))
       local s = share(alice, { asset_id = p.id })
       local res = visit("GET", "/api/v1/shares/" .. s.token .. "/download-url?kind=original")
       assert.equal(403, res.status)
@@ -240,7 +251,7 @@ describe("shares on " .. backend .. " storage #storage", function()
 
     it("gets no original that may hold a location unless the owner included it (F6)", function()
       local p = photo(alice)
-      assert(core.db.exec("UPDATE assets SET media_status = 'ready', gps_latitude = 10.0,"
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready', location_read = 1, gps_latitude = 10.0,"
         .. " gps_longitude = 20.0 WHERE id = ?", p.id))
       local s = share(alice, { asset_id = p.id, allow_download = true })
       local res = visit("GET", "/api/v1/shares/" .. s.token .. "/download-url?kind=original")
@@ -287,7 +298,7 @@ describe("shares on " .. backend .. " storage #storage", function()
 
     it("loses access on the very next request after revoke or expiry (A7, A10)", function()
       local p = photo(alice)
-      assert(core.db.exec("UPDATE assets SET media_status = 'ready' WHERE id = ?", p.id))
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready', location_read = 1 WHERE id = ?", p.id))
       local s = share(alice, { asset_id = p.id, allow_download = true })
       local minted = ok_json(visit("GET", "/api/v1/shares/" .. s.token .. "/download-url?kind=original"))
       assert.equal(204, call(alice, "POST", "/api/v1/shares/" .. s.id .. "/revoke").status)
@@ -339,7 +350,7 @@ describe("shares on " .. backend .. " storage #storage", function()
   describe("a password", function()
     local function protected_album()
       local p = photo(alice)
-      assert(core.db.exec("UPDATE assets SET media_status = 'ready' WHERE id = ?", p.id))
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready', location_read = 1 WHERE id = ?", p.id))
       local album = album_of(alice, { p }, "Secret <b>album</b>")
       return share(alice, { album_id = album.id, password = SHARE_PASSWORD, allow_download = true }), p
     end
@@ -442,6 +453,69 @@ describe("shares on " .. backend .. " storage #storage", function()
       assert.truthy(core.db.query("SELECT failures FROM auth_throttle WHERE key = ?", "share:" .. s.id)[1])
     end)
 
+    it("ignores X-Forwarded-For from a peer that is not a trusted proxy (H7)", function()
+      local direct = server_helper.start()
+      local ok, err = pcall(function()
+        local s = protected_album()
+        local statuses = {}
+        for i = 1, 8 do
+          statuses[i] = direct.request("POST", "/api/v1/shares/" .. s.token .. "/unlock",
+            { json = { password = "spoofed guess " .. i }, headers = { ["X-Forwarded-For"] = "10.9.9." .. i } }).status
+        end
+        -- one address's 5 free guesses, then waits (the one-second wait may lapse once)
+        assert.equal(401, statuses[1])
+        assert.is_truthy(table.concat(statuses, " "):find("429", 1, true))
+        assert.truthy(core.db.query("SELECT 1 AS found FROM auth_throttle WHERE key = ?", "share_ip:127.0.0.1")[1])
+      end)
+      direct.stop()
+      assert(ok, err)
+    end)
+
+    it("throttles an IPv6 visitor by the /64, however many of its addresses it uses (A6)", function()
+      local s = protected_album()
+      local statuses = {}
+      for i = 1, 8 do
+        statuses[i] = unlock(s.token, "ipv6 guess " .. i,
+          { ["X-Forwarded-For"] = string.format("2001:db8:5:6:%x::1", i) }).status
+      end
+      -- one network's 5 free guesses, then waits (the one-second wait may lapse once)
+      assert.equal(401, statuses[1])
+      assert.is_truthy(table.concat(statuses, " "):find("429", 1, true))
+      -- another network is not held back by this one's failures
+      assert.equal(200, unlock(s.token, SHARE_PASSWORD, { ["X-Forwarded-For"] = "2001:db8:5:7::1" }).status)
+    end)
+
+    it("counts guesses sent at once before checking any of them (A6)", function()
+      -- many server threads, each taking a guess at the same moment
+      local busy = server_helper.start({ env = { TRUSTED_PROXIES = "127.0.0.1", HTTP_THREADS = "16" } })
+      local ok, err = pcall(function()
+        local owner = api.signup(busy)
+        local p = library.upload(busy, owner, library.jpeg(4321))
+        local s = busy.request("POST", "/api/v1/shares", { headers = api.bearer(owner.token),
+          json = { asset_id = p.id, password = SHARE_PASSWORD } }).json().share
+        -- the guesses checked (401) from one address, sent 40 at once; each second the
+        -- burst spans lets the throttle's one-second delay allow one more
+        local function checked(from)
+          local counts, started = { [401] = 0, [429] = 0 }, os.time()
+          for _, status in ipairs(http.burst(busy.port, 40, "POST", "/api/v1/shares/" .. s.token .. "/unlock",
+            { json = { password = "wrong guess" }, headers = { ["X-Forwarded-For"] = from } })) do
+            counts[status] = (counts[status] or 0) + 1
+          end
+          assert.equal(40, counts[401] + counts[429])
+          return counts[401], os.time() - started
+        end
+        -- one address gets its 5 free guesses checked, no more
+        local first, spanned = checked("10.6.0.1")
+        assert.is_true(first >= 1 and first <= 5 + spanned, first .. " checked")
+        -- and the share as a whole its 10, from however many addresses
+        local second
+        second, spanned = checked("10.6.0.2")
+        assert.is_true(second >= 1 and first + second <= 10 + spanned, second .. " checked")
+      end)
+      busy.stop()
+      assert(ok, err)
+    end)
+
     it("escapes the album title in JSON once unlocked (X1)", function()
       local s = protected_album()
       local session = ok_json(unlock(s.token, SHARE_PASSWORD, { ["X-Forwarded-For"] = "10.5.0.1" })).share_session
@@ -453,15 +527,6 @@ describe("shares on " .. backend .. " storage #storage", function()
   end)
 
   describe("the policy", function()
-    local function server_with(policy)
-      local copy = server_helper.temp_dir()
-      assert(os.execute("cp -r lua config " .. copy .. "/"))
-      local f = assert(io.open(copy .. "/config/policy.lua", "w"))
-      f:write(policy)
-      f:close()
-      return server_helper.start({ env = { LUA_DIR = copy .. "/lua", CONFIG_DIR = copy .. "/config" } })
-    end
-
     it("can forbid shares, cap expiry, require passwords and forbid downloads", function()
       local strict = server_with("return { share_max_expiry_days = 7, share_password_required = true,"
         .. " share_downloads_allowed = false, shares_allowed = function(user)"
@@ -492,6 +557,44 @@ describe("shares on " .. backend .. " storage #storage", function()
         local refused = create(nobody, { asset_id = q.id, password = SHARE_PASSWORD })
         assert.equal(403, refused.status)
         assert.equal("shares_disabled", refused.json().error.code)
+      end)
+      strict.stop()
+      assert(ok, err)
+    end)
+  end)
+
+  describe("a policy made stricter after the links", function()
+    it("holds for links made before it, on the very next request", function()
+      local p = photo(alice)
+      assert(core.db.exec("UPDATE assets SET media_status = 'ready', location_read = 1 WHERE id = ?", p.id))
+      local open_share = share(alice, { asset_id = p.id, allow_download = true })
+      local locked = share(alice, { asset_id = p.id, allow_download = true, password = SHARE_PASSWORD })
+      local session = ok_json(unlock(locked.token, SHARE_PASSWORD, { ["X-Forwarded-For"] = "10.8.0.1" })).share_session
+      local strict = server_with("return { share_downloads_allowed = false, share_password_required = true,"
+        .. " shares_allowed = function(user) return user.email ~= '" .. alice.email .. "' end }")
+      local function get(path, options)
+        return strict.request("GET", path, options)
+      end
+      local ok, err = pcall(function()
+        -- public links of an owner who may no longer share answer like unknown ones
+        for _, path in ipairs({ "/api/v1/shares/" .. open_share.token,
+          "/api/v1/shares/" .. open_share.token .. "/download-url?kind=thumb" }) do
+          local res = get(path)
+          assert.equal(404, res.status, path)
+          assert.same(get("/api/v1/shares/nope").json(), res.json())
+        end
+        assert.equal(404, get("/api/v1/shares/" .. locked.token, with_session(session)).status)
+      end)
+      strict.stop()
+      assert(ok, err)
+      strict = server_with("return { share_downloads_allowed = false, share_password_required = true }")
+      ok, err = pcall(function()
+        -- no downloads any more, and a link without a password is no longer served
+        local res = get("/api/v1/shares/" .. locked.token .. "/download-url?kind=original", with_session(session))
+        assert.equal(403, res.status)
+        assert.equal("download_not_allowed", res.json().error.code)
+        assert.is_false(ok_json(get("/api/v1/shares/" .. locked.token, with_session(session))).share.allow_download)
+        assert.equal(404, get("/api/v1/shares/" .. open_share.token).status)
       end)
       strict.stop()
       assert(ok, err)

@@ -102,4 +102,23 @@ describe("domain.throttle", function()
       assert.equal(2, throttle.retry_after(counter, RULE, now + 1))
     end)
   end)
+
+  describe("address_key", function()
+    it("keeps IPv4 addresses and counts IPv6 ones by their /64", function()
+      assert.equal("10.1.2.3", throttle.address_key("10.1.2.3"))
+      assert.equal("10.1.2.3", throttle.address_key("::ffff:10.1.2.3"))
+      assert.equal("2001:db8:0:0::/64", throttle.address_key("2001:db8::1"))
+      assert.equal("2001:db8:0:0::/64", throttle.address_key("2001:DB8:0:0:ffff:1:2:3"))
+      assert.equal("2001:db8:0:1::/64", throttle.address_key("2001:db8:0:1::"))
+      assert.equal("0:0:0:0::/64", throttle.address_key("::1"))
+      assert.equal("fe80:0:0:0::/64", throttle.address_key("fe80::1:2"))
+    end)
+
+    it("leaves anything else as it is", function()
+      for _, other in ipairs({ "unknown", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1::2::3",
+        "12345::1", "1:::2", "fe80::1%eth0", "1:2:3:4:5:6:7:8::" }) do
+        assert.equal(other, throttle.address_key(other))
+      end
+    end)
+  end)
 end)

@@ -43,6 +43,21 @@ function M.picture(ext, source)
   return bytes
 end
 
+--- `bytes` (a file with the extension `ext`) after exiftool wrote `tags` into it
+-- ("-GPSLatitude=48.8583 ...").
+function M.tagged(bytes, ext, tags)
+  local base = os.tmpname()
+  local path = base .. "." .. ext
+  local file = assert(io.open(path, "wb"))
+  file:write(bytes)
+  file:close()
+  assert(os.execute("exiftool -q -overwrite_original " .. tags .. " " .. path))
+  bytes = read_file(path)
+  os.remove(path)
+  os.remove(base)
+  return bytes
+end
+
 --- The 64x48 HEIC of spec/fixtures.
 function M.heic()
   return read_file("spec/fixtures/quadrants-64x48.heic")

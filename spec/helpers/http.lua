@@ -53,11 +53,8 @@ function M.parse(raw)
   return res
 end
 
---- Make a request. options: headers (table), body (string), json (table, encoded
--- with Content-Type application/json), timeout.
--- @return response (see parse)
-function M.request(port, method, path, options)
-  options = options or {}
+-- The bytes of one request (options as for M.request).
+local function encode_request(port, method, path, options)
   local headers = { Host = "127.0.0.1:" .. port, Connection = "close" }
   local body = options.body
   if options.json ~= nil then
@@ -76,8 +73,39 @@ function M.request(port, method, path, options)
       lines[#lines + 1] = name .. ": " .. value
     end
   end
-  local raw = M.raw(port, table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or ""), options.timeout)
-  return M.parse(raw)
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
+end
+
+--- Make a request. options: headers (table), body (string), json (table, encoded
+-- with Content-Type application/json), timeout.
+-- @return response (see parse)
+function M.request(port, method, path, options)
+  options = options or {}
+  return M.parse(M.raw(port, encode_request(port, method, path, options), options.timeout))
+end
+
+--- Send `count` copies of one request at once, each on its own connection, all sent
+-- before any answer is read, so the server handles them side by side.
+-- @return the status of each (0 when none came)
+function M.burst(port, count, method, path, options)
+  options = options or {}
+  local bytes = encode_request(port, method, path, options)
+  local conns = {}
+  for i = 1, count do
+    conns[i] = assert(socket.tcp())
+    conns[i]:settimeout(options.timeout or 30)
+    assert(conns[i]:connect("127.0.0.1", port))
+  end
+  for _, conn in ipairs(conns) do
+    conn:send(bytes)
+  end
+  local statuses = {}
+  for i, conn in ipairs(conns) do
+    local line = conn:receive("*l")
+    statuses[i] = tonumber(line and line:match("^HTTP/1%.%d (%d%d%d)")) or 0
+    conn:close()
+  end
+  return statuses
 end
 
 return M

@@ -45,4 +45,38 @@ describe("infra.throttle_counters #redis", function()
     assert.is_true(counters.clear("spec:b"))
     assert.is_nil(counters.find("spec:b"))
   end)
+
+  it("takes back one failure on forgive, never below none", function()
+    assert.is_true(counters.record_failure("spec:c", 1000, 900))
+    assert.is_true(counters.record_failure("spec:c", 1001, 900))
+    assert.is_true(counters.forgive("spec:c"))
+    assert.equal(1, counters.find("spec:c").failures)
+    assert.is_true(counters.forgive("spec:c"))
+    assert.is_true(counters.forgive("spec:c"))
+    assert.equal(0, counters.find("spec:c").failures)
+    assert.is_true(counters.forgive("spec:never"))
+    assert.is_nil(counters.find("spec:never"))
+  end)
+
+  it("runs one holder at a time under locks on the keys, and frees them after", function()
+    local inner
+    local result = counters.locked({ "spec:l1", "spec:l2" }, function(x)
+      inner = counters.locked({ "spec:l2" }, function()
+        return "ran"
+      end)
+      return x * 2
+    end, 21)
+    assert.equal(42, result)
+    assert.is_false(inner)
+    assert.equal("ran", counters.locked({ "spec:l2" }, function()
+      return "ran"
+    end))
+    -- an error inside still frees the locks
+    assert.has_error(function()
+      counters.locked({ "spec:l3" }, error, "boom")
+    end)
+    assert.equal("ran", counters.locked({ "spec:l3" }, function()
+      return "ran"
+    end))
+  end)
 end)

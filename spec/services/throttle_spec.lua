@@ -27,4 +27,18 @@ describe("services.throttle", function()
     -- a new window forgets the old failures
     assert.equal(0, throttling.wait(keys, rules, 1100))
   end)
+
+  it("counts an attempt as it begins, and forgives it when it succeeds", function()
+    local keys = { a = prefix .. "begin-a", b = prefix .. "begin-b" }
+    assert.equal(0, throttling.begin(keys, rules, 1000))
+    -- counted already: a second attempt in the same second waits
+    assert.equal(1, throttling.begin(keys, rules, 1000))
+    assert.is_true(throttling.forgive(keys))
+    assert.equal(0, throttling.wait(keys, rules, 1000))
+    assert.equal(0, core.db.query("SELECT failures FROM auth_throttle WHERE key = ?", keys.a)[1].failures)
+    -- a refused attempt counts nothing
+    assert.equal(0, throttling.begin(keys, rules, 1000))
+    assert.equal(1, throttling.begin(keys, rules, 1000))
+    assert.equal(1, core.db.query("SELECT failures FROM auth_throttle WHERE key = ?", keys.a)[1].failures)
+  end)
 end)

@@ -18,8 +18,7 @@ export const ownerSource = {
 export function shareSource(token, session, allowDownload) {
   return {
     scope: "share:" + token + ":" + (session || ""),
-    url: (asset, kind) =>
-      publicShare.downloadUrl(token, session, asset.id, kind === "stream" ? "original" : kind),
+    url: (asset, kind) => publicShare.downloadUrl(token, session, asset.id, kind),
     canDownload: allowDownload,
   };
 }

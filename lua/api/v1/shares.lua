@@ -136,12 +136,14 @@ return {
     summary = "A short-lived URL for an asset the share covers (originals only with downloads allowed)",
     query = s.object({
       asset_id = s.string({ format = "uuid", description = "Required for album shares" }),
-      kind = s.string({ enum = { "original", "thumb", "preview", "poster" } }),
+      kind = s.string({ enum = { "original", "stream", "thumb", "preview", "poster" },
+        description = "stream: the original inline, for a player (same conditions as original)" }),
     }, {}),
     responses = {
       [200] = { description = "`url` and `expires_in` (at most 300 s)" },
       [401] = { description = "The share has a password: unlock it first" },
-      [403] = { description = "No downloads, or the original may hold a location the share does not include" },
+      [403] = { description = "No downloads (original, stream), or the original may hold a location"
+        .. " the share does not include" },
       [404] = { description = "No such live share, or the asset is not in it" },
     },
     handler = function(req)
